@@ -1,0 +1,21 @@
+// Pants' echo server: every byte a client sends comes straight back.
+//   echo_server [port]      (default 4000; try `telnet localhost 4000`)
+#include "pants.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+struct echo : pants::connection {
+  void on_read(std::string_view data) override { write(data); }
+};
+
+int main(int argc, char** argv) {
+  long port = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 4000;
+  auto server = std::make_shared<pants::server>([] { return std::make_shared<echo>(); });
+  server->listen(port);
+  std::printf("echo server listening on port %u\n", server->port());
+  std::fflush(stdout);
+  pants::stop_on_signals(pants::engine::instance());
+  pants::engine::instance().start();
+}

@@ -1,0 +1,50 @@
+#pragma once
+
+#include "actors/stream.hpp"
+#include "actors/stream_server.hpp"
+
+#include <caf/behavior.hpp>
+
+#include <functional>
+#include <memory>
+
+namespace pants {
+
+/// An actor-style stream channel: instead of overriding `on_*`, give a
+/// `caf::behavior` that handles the framework's typed messages
+/// (`connected_msg`, `read_msg` — one per frame — `drained_msg`,
+/// `connect_failed_msg`, `overflow_msg`, `read_error_msg`,
+/// `write_error_msg`, `closed_msg`). The behaviour runs in the channel's
+/// actor and also receives any other message sent to `actor()`.
+/// Unhandled framework messages keep the defaults (an overflow closes).
+class behavior_stream : public stream {
+public:
+  /// Builds the behaviour for one channel; the reference stays valid for
+  /// the channel's life, so handlers may capture it to write or close.
+  using factory = std::function<caf::behavior(stream& self)>;
+
+  explicit behavior_stream(const factory& make, engine& eng);
+  explicit behavior_stream(const factory& make);
+
+  /// A server factory making actor-style connections from `make`.
+  static stream_server::factory for_server(factory make);
+
+private:
+  caf::behavior* user_behavior() noexcept override { return &behavior_; }
+
+  void on_connect() override;
+  void on_connect_error(const net_error& e) override;
+  void on_read(std::string_view data) override;
+  void on_write() override;
+  void on_overflow_error(const net_error& e) override;
+  void on_read_error(const net_error& e) override;
+  void on_write_error(const net_error& e) override;
+  void on_close() override;
+
+  template <class T>
+  bool invoke(T msg);
+
+  caf::behavior behavior_;
+};
+
+} // namespace pants

@@ -1,0 +1,112 @@
+#include "actors/runtime.hpp"
+
+#include "actors/detail/registry.hpp"
+#include "channels/errors.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+#include <caf/send.hpp>
+
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+namespace pants {
+
+namespace {
+
+std::size_t from_env(const char* name, std::size_t fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0')
+    return fallback;
+  char* end = nullptr;
+  auto n = std::strtoul(v, &end, 10);
+  return *end == '\0' && n > 0 ? n : fallback;
+}
+
+struct runtime_state {
+  std::mutex mtx;
+  runtime_options options;
+  bool started = false;
+};
+
+runtime_state& state() {
+  static runtime_state s;
+  return s;
+}
+
+// The system and its configuration live together. It is shut down from an
+// atexit handler registered after it started (so CAF's own lazily made
+// statics still exist), on a fresh thread: by then the main thread's
+// thread-locals are gone, and ~actor_system run on it crashes (seen with
+// CAF 0.17.6). Shutting down first stops the channel actors still alive (an
+// application returning from main with channels open), because
+// ~actor_system waits for every actor.
+struct runtime_holder {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+
+  explicit runtime_holder(const runtime_options& opts) {
+    detail::registry::instance(); // made before the atexit handler: outlives it
+    auto cores = std::max(1u, std::thread::hardware_concurrency());
+    auto workers = opts.workers ? opts.workers : from_env("PANTS_WORKERS", cores);
+    std::string sched = opts.scheduler;
+    if (sched.empty()) {
+      const char* env = std::getenv("PANTS_SCHEDULER");
+      sched = env != nullptr && *env != '\0' ? env : "stealing";
+    }
+    if (sched != "stealing" && sched != "sharing")
+      throw std::invalid_argument("pants: unknown scheduler '" + sched +
+                                  "' (expected stealing or sharing)");
+    auto throughput = opts.max_throughput ? opts.max_throughput : 64;
+    cfg.set("scheduler.max-threads", workers);
+    cfg.set("scheduler.max-throughput", throughput);
+    if (sched == "sharing")
+      cfg.set("scheduler.policy", caf::atom("sharing"));
+    else
+      cfg.set("scheduler.policy", caf::atom("stealing"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+
+  void shutdown() {
+    detail::registry::instance().stop_all();
+    sys.reset();
+  }
+};
+
+runtime_holder* holder = nullptr;
+
+} // namespace
+
+void configure(const runtime_options& options) {
+  auto& s = state();
+  std::lock_guard<std::mutex> guard(s.mtx);
+  if (s.started)
+    throw state_error("pants::configure: the runtime is already running");
+  if (!options.scheduler.empty() && options.scheduler != "stealing" &&
+      options.scheduler != "sharing")
+    throw std::invalid_argument("pants: unknown scheduler '" + options.scheduler + "'");
+  s.options = options;
+}
+
+caf::actor_system& actor_system() {
+  static const bool started = [] {
+    runtime_options options;
+    {
+      auto& s = state();
+      std::lock_guard<std::mutex> guard(s.mtx);
+      s.started = true;
+      options = s.options;
+    }
+    holder = new runtime_holder(options);
+    std::atexit([] { std::thread([] { holder->shutdown(); }).join(); });
+    return true;
+  }();
+  (void)started;
+  return *holder->sys;
+}
+
+} // namespace pants

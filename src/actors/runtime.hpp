@@ -1,0 +1,34 @@
+#pragma once
+
+#include <caf/fwd.hpp>
+
+#include <cstddef>
+#include <string>
+
+namespace pants {
+
+/// How the worker pool that runs every channel's handlers is set up.
+/// Zero / empty fields take the environment (`PANTS_WORKERS`,
+/// `PANTS_SCHEDULER`), then the defaults.
+struct runtime_options {
+  /// Worker threads running handlers; default: the number of cores.
+  std::size_t workers = 0;
+  /// "stealing" (CAF's work stealing, the default) or "sharing" (one shared
+  /// queue: lower wake-up latency on few cores).
+  std::string scheduler;
+  /// Messages one actor handles before yielding its worker; default 64, so
+  /// a busy channel cannot starve the others on its worker.
+  std::size_t max_throughput = 0;
+};
+
+/// Sets the options of the default runtime. Must be called before the
+/// first channel is created; throws state_error after, and
+/// std::invalid_argument for an unknown scheduler name.
+void configure(const runtime_options& options);
+
+/// The CAF actor system that runs channel actors, started on first use.
+/// At exit it stops every channel actor still alive, then waits for them.
+/// Safe from any thread.
+caf::actor_system& actor_system();
+
+} // namespace pants

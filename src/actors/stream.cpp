@@ -1,0 +1,291 @@
+#include "actors/stream.hpp"
+
+#include "actors/detail/actor_sink.hpp"
+#include "actors/detail/registry.hpp"
+#include "actors/detail/stream_actor.hpp"
+#include "actors/runtime.hpp"
+#include "actors/stream_server.hpp"
+#include "channels/address.hpp"
+#include "channels/errors.hpp"
+#include "channels/resolver.hpp"
+#include "channels/stream_socket.hpp"
+#include "engine/engine.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace pants {
+
+namespace {
+using reframe_atom = caf::atom_constant<caf::atom("pReframe")>;
+} // namespace
+
+// -- the actor --------------------------------------------------------------
+
+namespace detail {
+
+stream_actor::stream_actor(caf::actor_config& cfg, std::shared_ptr<stream> channel)
+    : caf::event_based_actor(cfg), channel_(std::move(channel)) {}
+
+caf::behavior stream_actor::make_behavior() {
+  auto* ch = channel_.get();
+  if (auto* user = ch->user_behavior()) {
+    // Messages the table below does not know go to the user's behaviour.
+    set_default_handler([user](caf::scheduled_actor*, caf::message_view& view)
+                            -> caf::result<caf::message> {
+      auto msg = view.move_content_to_message();
+      if (auto reply = (*user)(msg))
+        return std::move(*reply);
+      return caf::sec::unexpected_message;
+    });
+  }
+  return {
+      [ch](connected_msg) { ch->handle_connected(); },
+      [ch](connect_failed_msg& m) { ch->handle_connect_failed(m.error); },
+      [ch](chunk_msg& m) { ch->handle_chunk(m); },
+      [ch](eof_msg) { ch->handle_eof(); },
+      [ch](drained_msg) { ch->handle_drained(); },
+      [ch](read_error_msg& m) { ch->handle_error(true, m.error); },
+      [ch](write_error_msg& m) { ch->handle_error(false, m.error); },
+      [ch](reframe_atom) { ch->reframe(); },
+      [this, ch](closed_msg) {
+        ch->handle_closed();
+        registry::instance().remove(id());
+        quit();
+      },
+  };
+}
+
+} // namespace detail
+
+// -- construction -----------------------------------------------------------
+
+stream::stream(engine& eng) : engine_(eng) {}
+stream::stream() : stream(engine::instance()) {}
+stream::~stream() = default;
+
+void stream::spawn_actor() {
+  actor_ = actor_system().spawn<detail::stream_actor>(shared_from_this());
+  detail::registry::instance().add(actor_);
+}
+
+void stream::connect(const std::string& host, long port) {
+  auto p = endpoint::check_port(port);
+  if (host.empty())
+    throw address_error("pants: connect needs a host");
+  if (socket_)
+    throw state_error("pants: connect on a channel that is already connecting, open or closed");
+  bool numeric = endpoint::is_numeric_host(host);
+  std::vector<endpoint> targets;
+  if (numeric)
+    targets.push_back(endpoint::numeric(host, p));
+  spawn_actor();
+  socket_ = stream_socket::make(engine_, std::make_shared<detail::actor_sink>(actor_));
+  if (numeric) {
+    socket_->connect(std::move(targets));
+    return;
+  }
+  auto sock = socket_;
+  resolver::instance().resolve(host, p, [sock](std::vector<endpoint> found, std::string error) {
+    if (found.empty()) {
+      sock->fail_connect(net_error{0, error});
+      return;
+    }
+    try {
+      sock->connect(std::move(found));
+    } catch (const state_error&) {
+      // closed while resolving: close() already reported on_close
+    }
+  });
+}
+
+void stream::connect(long port) { connect("127.0.0.1", port); }
+
+void stream::adopt(int fd, std::shared_ptr<stream_server> owner) {
+  server_ = owner;
+  spawn_actor();
+  socket_ = stream_socket::adopt(engine_, fd, std::make_shared<detail::actor_sink>(actor_));
+}
+
+// -- operations ---------------------------------------------------------------
+
+std::shared_ptr<stream_socket> stream::socket_checked() const {
+  if (!socket_)
+    throw state_error("pants: the channel is not connected");
+  return socket_;
+}
+
+void stream::write(std::string_view data) { socket_checked()->write(data); }
+
+void stream::write_file(const std::string& path, off_t offset, std::size_t nbytes) {
+  auto sock = socket_checked();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw std::invalid_argument("pants: write_file cannot open '" + path + "'");
+  try {
+    sock->write_file(fd, offset, nbytes);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+}
+
+void stream::write_file(int fd, off_t offset, std::size_t nbytes) {
+  socket_checked()->write_file(fd, offset, nbytes);
+}
+
+void stream::end() {
+  if (socket_)
+    socket_->end();
+}
+
+void stream::close() {
+  if (socket_)
+    socket_->close();
+}
+
+std::size_t stream::bytes_queued() const noexcept { return socket_ ? socket_->bytes_queued() : 0; }
+
+void stream::set_write_marks(std::size_t high, std::size_t low) {
+  if (low == 0 || low > high)
+    throw std::invalid_argument("pants: write marks need 0 < low <= high");
+  socket_checked()->set_write_marks(high, low);
+}
+
+bool stream::connected() const noexcept { return socket_ && socket_->writable(); }
+
+bool stream::closed() const noexcept {
+  return socket_ && socket_->current_state() == stream_socket::state::closed;
+}
+
+std::string stream::local_address() const { return socket_ ? socket_->local_address() : ""; }
+std::string stream::remote_address() const { return socket_ ? socket_->remote_address() : ""; }
+caf::actor stream::actor() const { return actor_; }
+
+void stream::read_delimiter(pants::read_delimiter d) {
+  framer_.delimiter(std::move(d));
+  // Outside on_read, complete frames already buffered are delivered by a
+  // message to ourselves, so the change still applies to buffered data.
+  if (!in_feed_ && framer_.buffered() > 0 && !reframe_pending_ && actor_) {
+    reframe_pending_ = true;
+    caf::anon_send(actor_, reframe_atom::value);
+  }
+}
+
+// -- default callbacks ----------------------------------------------------------
+
+void stream::on_overflow_error(const net_error&) { close(); }
+
+void stream::on_read_error(const net_error& e) {
+  std::fprintf(stderr, "pants: read error on %s: %s\n", remote_address().c_str(), e.what.c_str());
+}
+
+void stream::on_write_error(const net_error& e) {
+  std::fprintf(stderr, "pants: write error on %s: %s\n", remote_address().c_str(), e.what.c_str());
+}
+
+void stream::on_error(const std::exception& e) {
+  std::fprintf(stderr, "pants: a channel handler threw: %s\n", e.what());
+}
+
+// -- actor side ---------------------------------------------------------------
+
+namespace {
+
+// on_error is user code too: it must not take the actor down either.
+template <class OnError>
+void report(OnError&& on_error, const std::exception& e) {
+  try {
+    on_error(e);
+  } catch (...) {
+    std::fprintf(stderr, "pants: on_error threw while handling: %s\n", e.what());
+  }
+}
+
+} // namespace
+
+template <class F>
+void stream::guarded(F&& f) {
+  auto on_err = [this](const std::exception& e) { on_error(e); };
+  try {
+    f();
+  } catch (const std::exception& e) {
+    report(on_err, e);
+  } catch (...) {
+    report(on_err, std::runtime_error("an exception not derived from std::exception"));
+  }
+}
+
+void stream::handle_connected() {
+  if (!finished_)
+    guarded([this] { on_connect(); });
+}
+
+void stream::handle_connect_failed(const net_error& e) {
+  guarded([&] { on_connect_error(e); });
+}
+
+bool stream::deliver_frames(std::string&& bytes) {
+  in_feed_ = true;
+  bool fits = framer_.feed(std::move(bytes), [this](std::string_view frame) {
+    guarded([&] { on_read(frame); });
+    return socket_->writable(); // stop after close() or end() from on_read
+  });
+  in_feed_ = false;
+  return fits;
+}
+
+void stream::handle_chunk(chunk_msg& m) {
+  auto n = m.bytes.size();
+  if (!finished_ && socket_->writable() && !deliver_frames(std::move(m.bytes)))
+    guarded([this] {
+      on_overflow_error(net_error{ENOBUFS, "receive buffer exceeded buffer_size without a frame"});
+    });
+  socket_->consumed(n);
+}
+
+void stream::reframe() {
+  reframe_pending_ = false;
+  if (!finished_ && socket_->writable() && framer_.buffered() > 0 && !deliver_frames(std::string()))
+    guarded([this] { on_overflow_error(net_error{ENOBUFS, "receive buffer exceeded"}); });
+}
+
+void stream::handle_eof() {
+  // Complete frames were delivered as they arrived; an unterminated tail is
+  // discarded, as in Pants. Queued output is flushed before the close.
+  framer_.clear();
+  socket_->end();
+}
+
+void stream::handle_drained() {
+  socket_->drain_seen();
+  if (!finished_)
+    guarded([this] { on_write(); });
+}
+
+void stream::handle_error(bool reading, const net_error& e) {
+  guarded([&] {
+    if (reading)
+      on_read_error(e);
+    else
+      on_write_error(e);
+  });
+}
+
+void stream::handle_closed() {
+  if (finished_)
+    return;
+  finished_ = true;
+  framer_.clear();
+  guarded([this] { on_close(); });
+  if (auto owner = server_.lock())
+    owner->forget(this);
+}
+
+} // namespace pants

@@ -1,0 +1,180 @@
+#pragma once
+
+#include "channels/framer.hpp"
+#include "channels/messages.hpp"
+#include "channels/read_delimiter.hpp"
+
+#include <caf/actor.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+
+namespace pants {
+
+class engine;
+class stream_server;
+class stream_socket;
+namespace detail {
+class stream_actor;
+}
+
+/// A stream channel (TCP): Pants' `Stream`, base of `client` and
+/// `connection`. Subclass it and override the `on_*` callbacks; each
+/// channel runs its callbacks in its own CAF actor, on CAF's worker
+/// threads, one at a time and in socket order.
+///
+/// Create with std::make_shared; the framework keeps the object alive while
+/// the channel is open. Thread affinity per member below: "Safe from any
+/// thread" members may be called from other channels' handlers too;
+/// "handler" members must be called from this channel's own callbacks
+/// (or before `connect`).
+class stream : public std::enable_shared_from_this<stream> {
+public:
+  /// A channel on `eng` (the default engine unless given).
+  explicit stream(engine& eng);
+  stream();
+  virtual ~stream();
+  stream(const stream&) = delete;
+  stream& operator=(const stream&) = delete;
+
+  // -- connecting ---------------------------------------------------------
+
+  /// Connects to `host`:`port` (numeric IPv4/IPv6, or a name resolved off
+  /// the engine thread, every address tried in turn). Ends in `on_connect`,
+  /// or `on_connect_error` then `on_close`. Throws address_error for a bad
+  /// port or an empty host, state_error if already connecting, open or
+  /// closed; nothing changes then.
+  void connect(const std::string& host, long port);
+
+  /// Connects to `port` on the loopback host (127.0.0.1).
+  void connect(long port);
+
+  // -- writing (safe from any thread) -------------------------------------
+
+  /// Queues `data` in order after earlier writes. Throws state_error when
+  /// the channel is not connected, is ending or is closed.
+  void write(std::string_view data);
+
+  /// Queues the file region (`nbytes == 0`: to the end) to be sent with
+  /// sendfile, in order with writes. Throws std::invalid_argument if the
+  /// file cannot be opened or the region is outside it, state_error as
+  /// `write`.
+  void write_file(const std::string& path, off_t offset = 0, std::size_t nbytes = 0);
+
+  /// As above, for an open descriptor (duplicated: the caller keeps it).
+  void write_file(int fd, off_t offset = 0, std::size_t nbytes = 0);
+
+  /// No more writes: the queue is flushed, then the channel closes.
+  void end();
+
+  /// Closes at once, discarding queued output. Idempotent. `on_close`
+  /// follows as its own event.
+  void close();
+
+  /// Bytes queued and not yet handed to the kernel.
+  std::size_t bytes_queued() const noexcept;
+
+  /// Reading pauses while more than `high` bytes are queued for writing,
+  /// and resumes at or below `low`. Defaults 1 MiB / 256 KiB. Throws
+  /// std::invalid_argument unless 0 < low <= high.
+  void set_write_marks(std::size_t high, std::size_t low);
+
+  // -- state (safe from any thread) ----------------------------------------
+
+  /// True from the connection's completion until end()/close()/EOF.
+  bool connected() const noexcept;
+  /// True once the channel has closed (after or while `on_close` runs).
+  bool closed() const noexcept;
+  std::string local_address() const;
+  std::string remote_address() const;
+  engine& owner() const noexcept { return engine_; }
+  /// The channel's actor; invalid before connect/accept. Other actors may
+  /// send it their own messages (handled by an actor-style behaviour).
+  caf::actor actor() const;
+
+  // -- reading (handler) ---------------------------------------------------
+
+  /// Changes how bytes are split into `on_read` calls; applies at once to
+  /// buffered data. Throws std::invalid_argument (from read_delimiter) for
+  /// an empty string or 0, leaving the old delimiter in force.
+  void read_delimiter(pants::read_delimiter d);
+  const pants::read_delimiter& read_delimiter() const noexcept { return framer_.delimiter(); }
+
+  /// Bounds the receive buffer (default 64 KiB; at least the byte count).
+  /// Throws std::invalid_argument for 0.
+  void buffer_size(std::size_t n) { framer_.buffer_size(n); }
+  std::size_t buffer_size() const noexcept { return framer_.buffer_size(); }
+
+protected:
+  // -- callbacks (run in the channel's actor) -------------------------------
+
+  virtual void on_connect() {}
+  virtual void on_connect_error(const net_error&) {}
+  virtual void on_read(std::string_view) {}
+  virtual void on_write() {}
+  /// Default: close.
+  virtual void on_overflow_error(const net_error&);
+  /// Default: log. The channel closes after either.
+  virtual void on_read_error(const net_error&);
+  virtual void on_write_error(const net_error&);
+  virtual void on_close() {}
+  /// An exception escaped a callback; the channel goes on. Default: log.
+  virtual void on_error(const std::exception& e);
+
+  /// The server that accepted this channel, if it is still alive.
+  std::shared_ptr<stream_server> owning_server() const { return server_.lock(); }
+
+private:
+  friend class stream_server;
+  friend class detail::stream_actor;
+
+  // Actor side (run in the channel's actor).
+  void handle_connected();
+  void handle_connect_failed(const net_error& e);
+  void handle_chunk(chunk_msg& m);
+  void handle_eof();
+  void handle_drained();
+  void handle_error(bool reading, const net_error& e);
+  void handle_closed();
+  void reframe();
+  template <class F>
+  void guarded(F&& f);
+  bool deliver_frames(std::string&& bytes);
+
+  void spawn_actor();
+  void adopt(int fd, std::shared_ptr<stream_server> owner);
+  std::shared_ptr<stream_socket> socket_checked() const;
+  /// The actor-style behaviour that also handles the actor's other
+  /// messages, if any (see behavior_stream).
+  virtual caf::behavior* user_behavior() noexcept { return nullptr; }
+
+  engine& engine_;
+  std::shared_ptr<stream_socket> socket_;
+  caf::actor actor_;
+  std::weak_ptr<stream_server> server_;
+  framer framer_;
+  bool in_feed_ = false;
+  bool reframe_pending_ = false;
+  bool finished_ = false;
+};
+
+/// Pants' `Client`: a stream that connects out.
+class client : public stream {
+public:
+  using stream::stream;
+};
+
+/// Pants' `Connection`: a stream a server accepted.
+class connection : public stream {
+public:
+  using stream::stream;
+
+  /// The server that accepted this connection; null once it is gone.
+  std::shared_ptr<stream_server> server() const { return owning_server(); }
+};
+
+} // namespace pants

@@ -1,0 +1,98 @@
+#pragma once
+
+#include "actors/stream.hpp"
+
+#include <caf/actor.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace pants {
+
+class stream_listener;
+
+/// Pants' `StreamServer`: listens for stream connections and turns each
+/// accepted socket into a channel of its connection type, with its own
+/// actor. Subclass to override `on_listen`, `on_accept`, `on_close`.
+///
+/// Create with std::make_shared; the framework keeps it alive while it
+/// listens. Callbacks run in the server's own actor. Members are safe from
+/// any thread unless noted.
+class stream_server : public std::enable_shared_from_this<stream_server> {
+public:
+  /// Makes the channel for each accepted connection.
+  using factory = std::function<std::shared_ptr<stream>()>;
+
+  explicit stream_server(factory make_channel, engine& eng);
+  explicit stream_server(factory make_channel);
+  virtual ~stream_server();
+  stream_server(const stream_server&) = delete;
+  stream_server& operator=(const stream_server&) = delete;
+
+  /// Listens on `port` on all interfaces (dual-stack where IPv6 exists).
+  /// Throws address_error for a bad port, os_error if the address cannot
+  /// be bound (in use, no permission), state_error when already listening
+  /// or closed; nothing changes then and the server stays usable.
+  void listen(long port, int backlog = 1024);
+
+  /// Listens on a numeric `host` address and `port`.
+  void listen(const std::string& host, long port, int backlog = 1024);
+
+  /// Stops accepting and closes every live connection. Idempotent.
+  void close();
+
+  /// The live connections, as of this call.
+  std::vector<std::shared_ptr<stream>> channels() const;
+
+  /// The bound port (the real one after `listen(0)`); 0 before listen.
+  std::uint16_t port() const noexcept { return port_; }
+
+  bool listening() const noexcept;
+  engine& owner() const noexcept { return engine_; }
+
+protected:
+  virtual void on_listen() {}
+  /// Default: `adopt(fd)`, a channel from the factory with its own actor.
+  virtual void on_accept(int fd, const std::string& peer);
+  virtual void on_close() {}
+  /// An exception escaped a callback; the server goes on. Default: log.
+  virtual void on_error(const std::exception& e);
+
+  /// Wraps the accepted descriptor `fd` in a new channel from the factory
+  /// and starts it. Call from `on_accept`.
+  std::shared_ptr<stream> adopt(int fd);
+
+private:
+  friend class stream;
+  friend class server_actor;
+
+  void listen_on(const class endpoint& where, int backlog);
+  void forget(const stream* channel);
+  void handle_listening();
+  void handle_accepted(accepted_msg& m);
+  void handle_closed();
+  template <class F>
+  void guarded(F&& f);
+
+  engine& engine_;
+  factory make_channel_;
+  mutable std::mutex mtx_;
+  std::shared_ptr<stream_listener> listener_;
+  std::unordered_map<const stream*, std::shared_ptr<stream>> channels_;
+  caf::actor actor_;
+  std::uint16_t port_ = 0;
+  bool closed_ = false;
+};
+
+/// Pants' `Server`: a TCP stream server.
+class server : public stream_server {
+public:
+  using stream_server::stream_server;
+};
+
+} // namespace pants

@@ -1,0 +1,153 @@
+#include "channels/address.hpp"
+
+#include "channels/errors.hpp"
+
+#include <arpa/inet.h>
+#include <cstring>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+namespace pants {
+
+namespace {
+
+bool host_has_ipv6() {
+  static const bool has = [] {
+    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+      return false;
+    ::close(fd);
+    return true;
+  }();
+  return has;
+}
+
+std::string strip_brackets(const std::string& host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    return host.substr(1, host.size() - 2);
+  return host;
+}
+
+} // namespace
+
+std::uint16_t endpoint::check_port(long port) {
+  if (port < 0 || port > 65535)
+    throw address_error("pants: port " + std::to_string(port) + " is outside 0..65535");
+  return static_cast<std::uint16_t>(port);
+}
+
+endpoint endpoint::any(long port) {
+  auto p = check_port(port);
+  endpoint e;
+  if (host_has_ipv6()) {
+    auto* sa = reinterpret_cast<sockaddr_in6*>(&e.storage_);
+    sa->sin6_family = AF_INET6;
+    sa->sin6_addr = in6addr_any;
+    sa->sin6_port = htons(p);
+    e.size_ = sizeof(sockaddr_in6);
+  } else {
+    auto* sa = reinterpret_cast<sockaddr_in*>(&e.storage_);
+    sa->sin_family = AF_INET;
+    sa->sin_addr.s_addr = htonl(INADDR_ANY);
+    sa->sin_port = htons(p);
+    e.size_ = sizeof(sockaddr_in);
+  }
+  return e;
+}
+
+bool endpoint::is_numeric_host(const std::string& host) {
+  auto h = strip_brackets(host);
+  in_addr a4;
+  in6_addr a6;
+  return ::inet_pton(AF_INET, h.c_str(), &a4) == 1 || ::inet_pton(AF_INET6, h.c_str(), &a6) == 1;
+}
+
+endpoint endpoint::numeric(const std::string& host, long port) {
+  auto p = check_port(port);
+  auto h = strip_brackets(host);
+  endpoint e;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&e.storage_);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&e.storage_);
+  if (::inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(p);
+    e.size_ = sizeof(sockaddr_in);
+  } else if (::inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(p);
+    e.size_ = sizeof(sockaddr_in6);
+  } else {
+    throw address_error("pants: '" + host + "' is not a numeric IPv4 or IPv6 address");
+  }
+  return e;
+}
+
+std::vector<endpoint> endpoint::resolve(const std::string& host, std::uint16_t port,
+                                        std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  addrinfo* list = nullptr;
+  auto service = std::to_string(port);
+  int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
+  std::vector<endpoint> out;
+  if (rc != 0) {
+    error = "cannot resolve '" + host + "': " + ::gai_strerror(rc);
+    return out;
+  }
+  for (auto* ai = list; ai != nullptr; ai = ai->ai_next) {
+    if (ai->ai_addrlen > sizeof(sockaddr_storage))
+      continue;
+    endpoint e;
+    std::memcpy(&e.storage_, ai->ai_addr, ai->ai_addrlen);
+    e.size_ = ai->ai_addrlen;
+    out.push_back(e);
+  }
+  ::freeaddrinfo(list);
+  if (out.empty())
+    error = "cannot resolve '" + host + "': no stream address";
+  return out;
+}
+
+endpoint endpoint::local_of(int fd) {
+  endpoint e;
+  e.size_ = sizeof e.storage_;
+  if (::getsockname(fd, e.data(), &e.size_) != 0)
+    return endpoint{};
+  return e;
+}
+
+endpoint endpoint::peer_of(int fd) {
+  endpoint e;
+  e.size_ = sizeof e.storage_;
+  if (::getpeername(fd, e.data(), &e.size_) != 0)
+    return endpoint{};
+  return e;
+}
+
+std::uint16_t endpoint::port() const noexcept {
+  if (family() == AF_INET)
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
+  if (family() == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
+  return 0;
+}
+
+std::string endpoint::to_string() const {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (family() == AF_INET) {
+    auto* sa = reinterpret_cast<const sockaddr_in*>(&storage_);
+    ::inet_ntop(AF_INET, &sa->sin_addr, buf, sizeof buf);
+    return std::string(buf) + ":" + std::to_string(port());
+  }
+  if (family() == AF_INET6) {
+    auto* sa = reinterpret_cast<const sockaddr_in6*>(&storage_);
+    ::inet_ntop(AF_INET6, &sa->sin6_addr, buf, sizeof buf);
+    return "[" + std::string(buf) + "]:" + std::to_string(port());
+  }
+  return {};
+}
+
+} // namespace pants

@@ -1,0 +1,26 @@
+#pragma once
+
+#include "channels/messages.hpp"
+
+namespace pants {
+
+/// Where a socket sends its events: the actors layer implements it by
+/// sending the message to the channel's actor, the mock engine by recording
+/// or forwarding it. Implementations must be safe to call from any thread;
+/// a socket calls it in event order and never after `closed_msg`.
+class event_sink {
+public:
+  virtual ~event_sink() = default;
+  virtual void deliver(connected_msg) = 0;
+  virtual void deliver(connect_failed_msg) = 0;
+  virtual void deliver(chunk_msg) = 0;
+  virtual void deliver(eof_msg) = 0;
+  virtual void deliver(drained_msg) = 0;
+  virtual void deliver(read_error_msg) = 0;
+  virtual void deliver(write_error_msg) = 0;
+  virtual void deliver(listening_msg) = 0;
+  virtual void deliver(accepted_msg) = 0;
+  virtual void deliver(closed_msg) = 0;
+};
+
+} // namespace pants

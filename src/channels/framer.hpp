@@ -1,0 +1,87 @@
+#pragma once
+
+#include "channels/read_delimiter.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace pants {
+
+/// Splits a byte stream into frames according to a `read_delimiter`, with a
+/// bounded receive buffer. Pure logic: no sockets, no threads.
+///
+/// The delimiter may change between two frames (from inside the frame
+/// handler): the change applies at once to the bytes already buffered.
+/// Not thread-safe: owned by one channel's actor.
+class framer {
+public:
+  static constexpr std::size_t default_buffer_size = 64 * 1024;
+
+  /// Replaces the delimiter; buffered bytes are re-scanned with it.
+  void delimiter(read_delimiter d) {
+    delimiter_ = std::move(d);
+    scan_ = head_;
+  }
+  const read_delimiter& delimiter() const noexcept { return delimiter_; }
+
+  /// Sets the receive buffer bound. Throws std::invalid_argument for 0.
+  void buffer_size(std::size_t n);
+  std::size_t buffer_size() const noexcept { return buffer_size_; }
+
+  /// The effective bound: `buffer_size`, but at least the byte count.
+  std::size_t limit() const noexcept {
+    return delimiter_.type() == read_delimiter::kind::count
+               ? std::max(buffer_size_, delimiter_.count())
+               : buffer_size_;
+  }
+
+  /// Bytes buffered and not yet delivered.
+  std::size_t buffered() const noexcept { return buf_.size() - head_; }
+
+  /// Drops every buffered byte (the unterminated tail at end of stream, or
+  /// the contents of an overflowing buffer).
+  void clear() noexcept {
+    buf_.clear();
+    head_ = scan_ = 0;
+  }
+
+  /// Appends `bytes` and calls `on_frame(std::string_view)` for each complete
+  /// frame, re-reading the delimiter before each; `on_frame` returns false to
+  /// stop delivering (e.g. the channel was closed). The view is valid only
+  /// during the call. Returns false when, after the complete frames, the
+  /// buffer holds more than `limit()`: the caller reports an overflow and
+  /// the buffer is cleared, so memory stays bounded.
+  template <class OnFrame>
+  bool feed(std::string&& bytes, OnFrame&& on_frame) {
+    if (delimiter_.type() == read_delimiter::kind::none && buffered() == 0) {
+      if (!bytes.empty())
+        on_frame(std::string_view(bytes)); // the common case: no copy
+      return true;
+    }
+    buf_.append(bytes);
+    std::string_view frame;
+    while (next_frame(frame))
+      if (!on_frame(frame))
+        break;
+    compact();
+    if (buffered() > limit()) {
+      clear();
+      return false;
+    }
+    return true;
+  }
+
+private:
+  bool next_frame(std::string_view& frame);
+  void compact();
+
+  read_delimiter delimiter_;
+  std::size_t buffer_size_ = default_buffer_size;
+  std::string buf_;
+  std::size_t head_ = 0; // first undelivered byte
+  std::size_t scan_ = 0; // where the next delimiter search starts
+};
+
+} // namespace pants

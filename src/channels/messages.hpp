@@ -1,0 +1,133 @@
+#pragma once
+
+// Every message the engine sends to a channel's actor, and every message a
+// channel's actor hands to a user's CAF behaviour, as plain structs.
+//
+// Engine -> channel actor (sent through an `event_sink`, in socket order):
+//   connected_msg, connect_failed_msg, chunk_msg, eof_msg, drained_msg,
+//   read_error_msg, write_error_msg, listening_msg, accepted_msg, closed_msg.
+// Channel actor -> user behaviour (actor-style channels, see docs/):
+//   connected_msg, connect_failed_msg, read_msg (one per frame), drained_msg,
+//   overflow_msg, read_error_msg, write_error_msg, closed_msg.
+//
+// Each struct has an `inspect` overload so CAF can carry it in a message.
+
+#include <cstdint>
+#include <string>
+
+namespace pants {
+
+/// An operating-system error attached to an event: `code` is an errno value
+/// (0 when not from the OS), `what` a readable description.
+struct net_error {
+  int code = 0;
+  std::string what;
+};
+
+/// A client's connection completed, or an accepted connection is ready.
+struct connected_msg {};
+
+/// A client's connection failed; `closed_msg` follows.
+struct connect_failed_msg {
+  net_error error;
+};
+
+/// Bytes read from the socket, as read (before framing). Internal.
+struct chunk_msg {
+  std::string bytes;
+};
+
+/// One frame of the channel's current read delimiter.
+struct read_msg {
+  std::string data;
+};
+
+/// The peer shut down its sending side (end of stream). Internal: the
+/// channel delivers its complete frames, then ends.
+struct eof_msg {};
+
+/// The write queue became empty after holding data (Pants' on_write).
+struct drained_msg {};
+
+/// The receive buffer passed `buffer_size` without completing a frame.
+struct overflow_msg {
+  net_error error;
+};
+
+/// A socket error while reading (not an orderly close).
+struct read_error_msg {
+  net_error error;
+};
+
+/// A socket error while writing, e.g. the peer reset the connection.
+struct write_error_msg {
+  net_error error;
+};
+
+/// A server is bound and listening.
+struct listening_msg {};
+
+/// A server accepted a connection. Internal: `fd` is owned by the message's
+/// receiver, which must adopt or close it.
+struct accepted_msg {
+  int fd = -1;
+  std::string peer;
+};
+
+/// The channel is closed; nothing is delivered after this.
+struct closed_msg {};
+
+template <class Inspector>
+auto inspect(Inspector& f, net_error& x) {
+  return f(x.code, x.what);
+}
+template <class Inspector>
+auto inspect(Inspector& f, connected_msg&) {
+  return f();
+}
+template <class Inspector>
+auto inspect(Inspector& f, connect_failed_msg& x) {
+  return f(x.error);
+}
+template <class Inspector>
+auto inspect(Inspector& f, chunk_msg& x) {
+  return f(x.bytes);
+}
+template <class Inspector>
+auto inspect(Inspector& f, read_msg& x) {
+  return f(x.data);
+}
+template <class Inspector>
+auto inspect(Inspector& f, eof_msg&) {
+  return f();
+}
+template <class Inspector>
+auto inspect(Inspector& f, drained_msg&) {
+  return f();
+}
+template <class Inspector>
+auto inspect(Inspector& f, overflow_msg& x) {
+  return f(x.error);
+}
+template <class Inspector>
+auto inspect(Inspector& f, read_error_msg& x) {
+  return f(x.error);
+}
+template <class Inspector>
+auto inspect(Inspector& f, write_error_msg& x) {
+  return f(x.error);
+}
+template <class Inspector>
+auto inspect(Inspector& f, listening_msg&) {
+  return f();
+}
+template <class Inspector>
+auto inspect(Inspector& f, accepted_msg& x) {
+  return f(x.fd, x.peer);
+}
+template <class Inspector>
+auto inspect(Inspector& f, closed_msg&) {
+  return f();
+}
+
+} // namespace pants

@@ -1,0 +1,117 @@
+#include "channels/stream_listener.hpp"
+
+#include "channels/errors.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace pants {
+
+namespace {
+
+int open_spare() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+} // namespace
+
+stream_listener::stream_listener(engine& eng, int fd, std::shared_ptr<event_sink> sink)
+    : engine_(eng), fd_(fd), spare_fd_(open_spare()), local_(endpoint::local_of(fd)),
+      sink_(std::move(sink)) {}
+
+stream_listener::~stream_listener() {
+  if (fd_ >= 0)
+    ::close(fd_);
+  if (spare_fd_ >= 0)
+    ::close(spare_fd_);
+}
+
+std::shared_ptr<stream_listener> stream_listener::listen(engine& eng, const endpoint& where,
+                                                         int backlog,
+                                                         std::shared_ptr<event_sink> sink) {
+  if (backlog < 1)
+    throw std::invalid_argument("pants: listen backlog must be at least 1");
+  int fd = ::socket(where.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    throw os_error(errno, "pants: socket");
+  int one = 1, zero = 0;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (where.family() == AF_INET6)
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero); // dual-stack for [::]
+  if (::bind(fd, where.data(), where.size()) != 0 || ::listen(fd, backlog) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw os_error(err, "pants: cannot listen on " + where.to_string());
+  }
+  auto self = std::shared_ptr<stream_listener>(new stream_listener(eng, fd, std::move(sink)));
+  if (eng.in_engine_thread())
+    self->register_in_engine();
+  else
+    eng.post([self] { self->register_in_engine(); });
+  return self;
+}
+
+void stream_listener::register_in_engine() {
+  if (closed_)
+    return;
+  engine_.add(fd_, io_event::readable, shared_from_this());
+  registered_ = true;
+  sink_->deliver(listening_msg{});
+}
+
+void stream_listener::handle_io(std::uint32_t) {
+  for (int i = 0; i < accept_batch && !closed_; ++i) {
+    int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      sink_->deliver(accepted_msg{fd, endpoint::peer_of(fd).to_string()});
+      continue;
+    }
+    if (errno == EINTR || errno == ECONNABORTED)
+      continue;
+    if (errno == EMFILE || errno == ENFILE)
+      accept_after_emfile();
+    return; // EAGAIN, or an error that the next readiness event retries
+  }
+}
+
+// Out of descriptors: the pending connection stays in the backlog and would
+// make the level-triggered loop spin. Free the spare descriptor, accept the
+// connection and close it at once (the client sees a reset, not a hang),
+// then take the spare back. Accepting resumes normally once fds free up.
+void stream_listener::accept_after_emfile() {
+  if (spare_fd_ < 0) {
+    spare_fd_ = open_spare();
+    return;
+  }
+  ::close(spare_fd_);
+  int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd >= 0)
+    ::close(fd);
+  spare_fd_ = open_spare();
+}
+
+void stream_listener::close() {
+  if (close_requested_.exchange(true))
+    return;
+  auto self = shared_from_this();
+  if (engine_.in_engine_thread())
+    close_now();
+  else
+    engine_.post([self] { self->close_now(); });
+}
+
+void stream_listener::close_now() {
+  if (closed_.exchange(true))
+    return;
+  if (registered_) {
+    engine_.remove(fd_);
+    registered_ = false;
+  }
+  ::close(fd_);
+  fd_ = -1;
+  auto sink = std::move(sink_);
+  sink->deliver(closed_msg{});
+}
+
+} // namespace pants

@@ -1,0 +1,546 @@
+#include "channels/stream_socket.hpp"
+
+#include "channels/errors.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <mutex>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace pants {
+
+namespace {
+
+// sendfile has no MSG_NOSIGNAL: a write to a reset peer must not kill the
+// process, so SIGPIPE is ignored unless the application installed a handler.
+void ignore_sigpipe_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction old {};
+    if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL)
+      ::signal(SIGPIPE, SIG_IGN);
+  });
+}
+
+bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
+
+net_error os_net_error(int code) { return net_error{code, std::strerror(code)}; }
+
+void set_nodelay(int fd) {
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); // fails harmlessly on AF_UNIX
+}
+
+} // namespace
+
+stream_socket::stream_socket(engine& eng, std::shared_ptr<event_sink> sink)
+    : engine_(eng), sink_(std::move(sink)) {
+  ignore_sigpipe_once();
+}
+
+stream_socket::~stream_socket() {
+  for (auto& item : queue_)
+    if (item.file_fd >= 0)
+      ::close(item.file_fd);
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+std::shared_ptr<stream_socket> stream_socket::make(engine& eng, std::shared_ptr<event_sink> sink) {
+  return std::shared_ptr<stream_socket>(new stream_socket(eng, std::move(sink)));
+}
+
+std::shared_ptr<stream_socket> stream_socket::adopt(engine& eng, int fd,
+                                                    std::shared_ptr<event_sink> sink) {
+  auto s = make(eng, std::move(sink));
+  int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  set_nodelay(fd);
+  s->fd_ = fd;
+  s->local_ = endpoint::local_of(fd);
+  s->remote_ = endpoint::peer_of(fd);
+  s->state_ = state::open;
+  s->in_engine([s] { s->register_in_engine(); });
+  return s;
+}
+
+template <class F>
+void stream_socket::in_engine(F f) {
+  if (engine_.in_engine_thread())
+    f();
+  else
+    engine_.post(std::move(f));
+}
+
+void stream_socket::register_in_engine() {
+  std::uint32_t mask;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ == state::closed || fd_ < 0 || registered_)
+      return;
+    mask = mask_locked();
+  }
+  engine_.add(fd_, mask, shared_from_this());
+  registered_ = true;
+  if (state_ == state::open && sink_)
+    sink_->deliver(connected_msg{});
+}
+
+void stream_socket::connect(std::vector<endpoint> targets) {
+  if (targets.empty())
+    throw std::invalid_argument("pants: connect needs at least one address");
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ != state::idle || close_requested_)
+      throw state_error("pants: connect on a channel that is already connecting, open or closed");
+    targets_ = std::move(targets);
+    state_ = state::connecting;
+  }
+  auto self = shared_from_this();
+  in_engine([self] { self->start_connect(); });
+}
+
+void stream_socket::fail_connect(net_error error) {
+  auto self = shared_from_this();
+  in_engine([self, error] {
+    if (self->state_ == state::closed)
+      return;
+    if (self->sink_)
+      self->sink_->deliver(connect_failed_msg{error});
+    self->close_now();
+  });
+}
+
+void stream_socket::start_connect() {
+  int last_error = ECONNREFUSED;
+  while (target_index_ < targets_.size()) {
+    if (state_ == state::closed)
+      return;
+    const auto& target = targets_[target_index_];
+    int fd = ::socket(target.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last_error = errno;
+      ++target_index_;
+      continue;
+    }
+    set_nodelay(fd);
+    int rc = ::connect(fd, target.data(), target.size());
+    if (rc == 0 || errno == EINPROGRESS) {
+      {
+        std::lock_guard<std::mutex> guard(mtx_);
+        fd_ = fd;
+      }
+      register_in_engine(); // writable interest while connecting
+      if (rc == 0)
+        finish_connect();
+      return;
+    }
+    last_error = errno;
+    ::close(fd);
+    ++target_index_;
+  }
+  if (sink_)
+    sink_->deliver(connect_failed_msg{os_net_error(last_error)});
+  close_now();
+}
+
+void stream_socket::finish_connect() {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+    err = errno;
+  if (err == EINPROGRESS || err == EALREADY)
+    return; // spurious wake-up: still connecting
+  if (err != 0) {
+    // Try the next address, if any, on a fresh socket.
+    engine_.remove(fd_);
+    registered_ = false;
+    {
+      std::lock_guard<std::mutex> guard(mtx_);
+      ::close(fd_);
+      fd_ = -1;
+    }
+    if (++target_index_ < targets_.size()) {
+      start_connect();
+    } else {
+      if (sink_)
+        sink_->deliver(connect_failed_msg{os_net_error(err)});
+      close_now();
+    }
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ != state::connecting)
+      return;
+    local_ = endpoint::local_of(fd_);
+    remote_ = endpoint::peer_of(fd_);
+    state_ = state::open;
+  }
+  update_interest();
+  if (sink_)
+    sink_->deliver(connected_msg{});
+}
+
+void stream_socket::handle_io(std::uint32_t events) {
+  auto st = state_.load();
+  if (st == state::closed)
+    return;
+  if (st == state::connecting) {
+    finish_connect();
+    return;
+  }
+  bool handled = false;
+  if ((events & (io_event::readable | io_event::error | io_event::hangup)) && !eof_ &&
+      st == state::open && !flow_paused_ && !hwm_paused_) {
+    on_readable();
+    handled = true;
+  }
+  if (state_ != state::closed && (events & io_event::writable)) {
+    on_writable();
+    handled = true;
+  }
+  // An error or hang-up with no interest left to surface it: the next write
+  // (if any output is queued) or a read reports the cause.
+  if (!handled && state_ != state::closed && (events & (io_event::error | io_event::hangup))) {
+    if (bytes_queued() > 0)
+      on_writable();
+    else
+      on_readable();
+  }
+}
+
+void stream_socket::on_readable() {
+  static thread_local char buf[read_chunk];
+  ssize_t n = ::read(fd_, buf, sizeof buf);
+  if (n > 0) {
+    auto size = static_cast<std::size_t>(n);
+    if (inflight_ += size; inflight_ > inflight_limit) {
+      flow_paused_ = true;
+      // The actor may have caught up between the add and the flag: re-check
+      // so a pause can never outlive the backlog that caused it.
+      if (inflight_ <= inflight_limit / 2)
+        flow_paused_ = false;
+      update_interest();
+    }
+    if (sink_)
+      sink_->deliver(chunk_msg{std::string(buf, size)});
+  } else if (n == 0) {
+    if (eof_)
+      return;
+    eof_ = true;
+    update_interest();
+    if (sink_)
+      sink_->deliver(eof_msg{});
+  } else if (!would_block(errno)) {
+    fail(true, errno);
+  }
+}
+
+void stream_socket::on_writable() {
+  int err = 0;
+  bool close_after = false;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ == state::closed)
+      return;
+    if (flush_locked(err)) {
+      report_drain_locked();
+      close_after = state_ == state::ending;
+    }
+  }
+  if (err != 0)
+    fail(false, err);
+  else if (close_after)
+    close_now();
+  else
+    update_interest();
+}
+
+std::uint32_t stream_socket::mask_locked() const {
+  auto st = state_.load();
+  if (st == state::closed || st == state::idle)
+    return 0;
+  if (st == state::connecting)
+    return io_event::writable;
+  std::uint32_t mask = 0;
+  if (st == state::open && !close_requested_ && !eof_ && !flow_paused_ && !hwm_paused_)
+    mask |= io_event::readable;
+  if (!queue_.empty())
+    mask |= io_event::writable;
+  return mask;
+}
+
+void stream_socket::update_interest() {
+  std::uint32_t mask;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (!registered_ || state_ == state::closed)
+      return;
+    auto queued = queued_.load();
+    if (queued > high_water_)
+      hwm_paused_ = true;
+    else if (queued <= low_water_)
+      hwm_paused_ = false;
+    mask = mask_locked();
+  }
+  engine_.modify(fd_, mask);
+}
+
+void stream_socket::request_interest_update() {
+  if (engine_.in_engine_thread()) {
+    update_interest();
+    return;
+  }
+  if (interest_update_posted_.exchange(true))
+    return;
+  auto self = shared_from_this();
+  engine_.post([self] {
+    self->interest_update_posted_ = false;
+    self->update_interest();
+  });
+}
+
+void stream_socket::write(std::string_view data) {
+  std::unique_lock<std::mutex> lock(mtx_);
+  if (state_ != state::open || close_requested_)
+    throw state_error(state_ == state::closed || close_requested_
+                          ? "pants: write on a closed channel"
+                      : state_ == state::ending ? "pants: write after end()"
+                                                : "pants: write before the channel is connected");
+  if (data.empty())
+    return;
+  if (!queue_.empty()) {
+    queue_locked(out_item{std::string(data)});
+    bool over = queued_ > high_water_;
+    lock.unlock();
+    if (over)
+      request_interest_update();
+    return;
+  }
+  // Nothing queued: hand the bytes to the kernel right here, from the
+  // writer's thread, and queue only what it did not take.
+  ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n == static_cast<ssize_t>(data.size())) {
+    report_drain_locked();
+    return;
+  }
+  if (n < 0) {
+    if (!would_block(errno)) {
+      int err = errno;
+      lock.unlock();
+      auto self = shared_from_this();
+      in_engine([self, err] { self->fail(false, err); });
+      return;
+    }
+    n = 0;
+  }
+  data.remove_prefix(static_cast<std::size_t>(n));
+  queue_locked(out_item{std::string(data)});
+  lock.unlock();
+  request_interest_update();
+}
+
+void stream_socket::write_file(int file_fd, off_t offset, std::size_t nbytes) {
+  struct stat st {};
+  if (file_fd < 0 || ::fstat(file_fd, &st) != 0 || !S_ISREG(st.st_mode))
+    throw std::invalid_argument("pants: write_file needs an open regular file");
+  if (offset < 0 || offset > st.st_size)
+    throw std::invalid_argument("pants: write_file offset is outside the file");
+  auto available = static_cast<std::size_t>(st.st_size - offset);
+  if (nbytes == 0)
+    nbytes = available;
+  if (nbytes > available)
+    throw std::invalid_argument("pants: write_file region runs past the end of the file");
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ != state::open || close_requested_)
+      throw state_error("pants: write_file on a channel that is not open");
+    if (nbytes == 0)
+      return;
+    int dup = ::fcntl(file_fd, F_DUPFD_CLOEXEC, 0);
+    if (dup < 0)
+      throw os_error(errno, "pants: write_file cannot duplicate the descriptor");
+    out_item item;
+    item.file_fd = dup;
+    item.offset = static_cast<std::size_t>(offset);
+    item.file_left = nbytes;
+    queue_locked(std::move(item));
+  }
+  request_interest_update();
+}
+
+void stream_socket::queue_locked(out_item item) {
+  queued_ += item.file_fd >= 0 ? item.file_left : item.bytes.size();
+  queue_.push_back(std::move(item));
+}
+
+void stream_socket::report_drain_locked() {
+  if (sink_ && !drain_reported_.exchange(true))
+    sink_->deliver(drained_msg{});
+}
+
+bool stream_socket::flush_locked(int& error) {
+  constexpr std::size_t max_iov = 64;
+  while (!queue_.empty()) {
+    auto& front = queue_.front();
+    if (front.file_fd >= 0) {
+      auto off = static_cast<off_t>(front.offset);
+      ssize_t n = ::sendfile(fd_, front.file_fd, &off, std::min<std::size_t>(front.file_left, 1u << 20));
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        if (!would_block(errno))
+          error = errno;
+        return false;
+      }
+      // n == 0: the file shrank since write_file; drop what no longer exists.
+      auto sent = n == 0 ? front.file_left : static_cast<std::size_t>(n);
+      front.offset += sent;
+      front.file_left -= sent;
+      queued_ -= sent;
+      if (front.file_left == 0) {
+        ::close(front.file_fd);
+        queue_.pop_front();
+      }
+      continue;
+    }
+    iovec iov[max_iov];
+    std::size_t count = 0;
+    for (auto i = queue_.begin(); i != queue_.end() && count < max_iov && i->file_fd < 0; ++i)
+      iov[count++] = {const_cast<char*>(i->bytes.data()) + i->offset, i->bytes.size() - i->offset};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (!would_block(errno))
+        error = errno;
+      return false;
+    }
+    auto sent = static_cast<std::size_t>(n);
+    queued_ -= sent;
+    while (sent > 0) {
+      auto& item = queue_.front();
+      auto left = item.bytes.size() - item.offset;
+      if (sent < left) {
+        item.offset += sent;
+        return false; // the kernel's buffer is full
+      }
+      sent -= left;
+      queue_.pop_front();
+    }
+  }
+  return true;
+}
+
+void stream_socket::end() {
+  bool empty;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ == state::closed || state_ == state::ending || close_requested_)
+      return;
+    if (state_ != state::open) {
+      close_requested_ = true; // not connected yet: nothing to flush
+      empty = true;
+    } else {
+      state_ = state::ending;
+      empty = queue_.empty();
+    }
+  }
+  auto self = shared_from_this();
+  if (empty)
+    in_engine([self] { self->close_now(); });
+  else
+    request_interest_update(); // stop reading; the flush closes
+}
+
+void stream_socket::close() {
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ == state::closed || close_requested_)
+      return;
+    close_requested_ = true;
+  }
+  auto self = shared_from_this();
+  in_engine([self] { self->close_now(); });
+}
+
+void stream_socket::consumed(std::size_t n) {
+  inflight_ -= n;
+  if (inflight_ <= inflight_limit / 2 && flow_paused_.exchange(false))
+    request_interest_update();
+}
+
+void stream_socket::set_write_marks(std::size_t high, std::size_t low) {
+  if (low == 0 || low > high)
+    throw std::invalid_argument("pants: write marks need 0 < low <= high");
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    high_water_ = high;
+    low_water_ = low;
+  }
+  request_interest_update();
+}
+
+void stream_socket::fail(bool reading, int code) {
+  if (state_ == state::closed)
+    return;
+  if (sink_) {
+    if (reading)
+      sink_->deliver(read_error_msg{os_net_error(code)});
+    else
+      sink_->deliver(write_error_msg{os_net_error(code)});
+  }
+  close_now();
+}
+
+void stream_socket::close_now() {
+  int fd;
+  std::shared_ptr<event_sink> sink;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ == state::closed)
+      return;
+    state_ = state::closed;
+    fd = fd_;
+    fd_ = -1;
+    for (auto& item : queue_)
+      if (item.file_fd >= 0)
+        ::close(item.file_fd);
+    queue_.clear();
+    queued_ = 0;
+    sink = std::move(sink_);
+  }
+  if (registered_) {
+    engine_.remove(fd);
+    registered_ = false;
+  }
+  if (fd >= 0)
+    ::close(fd);
+  if (sink)
+    sink->deliver(closed_msg{});
+}
+
+std::string stream_socket::local_address() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return local_.to_string();
+}
+
+std::string stream_socket::remote_address() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return remote_.to_string();
+}
+
+} // namespace pants

@@ -1,0 +1,155 @@
+#pragma once
+
+#include "channels/address.hpp"
+#include "channels/event_sink.hpp"
+#include "engine/engine.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+namespace pants {
+
+/// A connected (or connecting) stream socket on an engine: owns the
+/// descriptor, its write queue and its read flow control, and reports
+/// events to an `event_sink` in socket order.
+///
+/// Thread affinity: every system call on the descriptor except the direct
+/// send in `write` happens in the engine thread; `write`, `write_file`,
+/// `end`, `close`, `consumed`, `set_write_marks` and the getters are safe
+/// from any thread (a mutex guards the descriptor, state and queue).
+/// Owned through shared_ptr; the engine holds it while registered.
+class stream_socket final : public io_handler,
+                            public std::enable_shared_from_this<stream_socket> {
+public:
+  enum class state { idle, connecting, open, ending, closed };
+
+  static constexpr std::size_t default_high_water = 1024 * 1024;
+  static constexpr std::size_t default_low_water = 256 * 1024;
+  static constexpr std::size_t read_chunk = 64 * 1024;
+  static constexpr std::size_t inflight_limit = 256 * 1024;
+
+  /// A socket not connected yet; `connect` starts it. Safe from any thread.
+  static std::shared_ptr<stream_socket> make(engine& eng, std::shared_ptr<event_sink> sink);
+
+  /// Adopts an accepted, connected descriptor (made non-blocking here) and
+  /// reports `connected_msg`. Safe from any thread.
+  static std::shared_ptr<stream_socket> adopt(engine& eng, int fd,
+                                              std::shared_ptr<event_sink> sink);
+
+  ~stream_socket() override;
+
+  /// Connects to the first of `targets` that accepts, trying them in order;
+  /// reports `connected_msg`, or `connect_failed_msg` then `closed_msg`.
+  /// Throws state_error unless idle. Safe from any thread.
+  void connect(std::vector<endpoint> targets);
+
+  /// Reports `connect_failed_msg` then `closed_msg` (a name that did not
+  /// resolve). Safe from any thread.
+  void fail_connect(net_error error);
+
+  /// Queues `data` after everything queued before, sending at once when the
+  /// queue is empty. Throws state_error unless open. Safe from any thread.
+  void write(std::string_view data);
+
+  /// Queues `nbytes` of the file open as `file_fd` (duplicated; the caller
+  /// keeps its descriptor) from `offset`, sent with sendfile in order with
+  /// writes; `nbytes == 0` means to the end of the file. Throws
+  /// state_error unless open, std::invalid_argument for a bad region.
+  void write_file(int file_fd, off_t offset = 0, std::size_t nbytes = 0);
+
+  /// No more writes: flushes the queue, then closes. Idempotent; a no-op
+  /// once closing. Safe from any thread.
+  void end();
+
+  /// Closes at once, discarding queued output. Idempotent. `closed_msg`
+  /// follows as its own event. Safe from any thread.
+  void close();
+
+  /// The channel's actor has processed `n` bytes of `chunk_msg`s: lets the
+  /// engine read again if it paused for flow control. Safe from any thread.
+  void consumed(std::size_t n);
+
+  /// The channel's actor has handled a `drained_msg`: the next drain may be
+  /// reported again. Safe from any thread.
+  void drain_seen() noexcept { drain_reported_ = false; }
+
+  /// Sets the high- and low-water marks of the write queue (reading pauses
+  /// above `high`, resumes at or below `low`). Throws std::invalid_argument
+  /// unless 0 < low <= high. Safe from any thread.
+  void set_write_marks(std::size_t high, std::size_t low);
+
+  /// Bytes queued and not yet handed to the kernel. Safe from any thread.
+  std::size_t bytes_queued() const noexcept { return queued_.load(); }
+
+  state current_state() const noexcept { return state_.load(); }
+
+  /// True while `write` is allowed: connected, not ending, not closing.
+  bool writable() const noexcept { return state_ == state::open && !close_requested_; }
+  std::string local_address() const;
+  std::string remote_address() const;
+
+  /// Engine-thread entry point. Must be called in the engine thread.
+  void handle_io(std::uint32_t events) override;
+
+private:
+  struct out_item {
+    std::string bytes;
+    std::size_t offset = 0; // bytes already sent (bytes) or file position
+    int file_fd = -1;
+    std::size_t file_left = 0;
+  };
+
+  stream_socket(engine& eng, std::shared_ptr<event_sink> sink);
+
+  template <class F>
+  void in_engine(F f);
+  void register_in_engine();
+  void start_connect();
+  void finish_connect();
+  void on_readable();
+  void on_writable();
+  void update_interest();
+  void request_interest_update();
+  void close_now();
+  void fail(bool reading, int code);
+
+  // Called with mtx_ held.
+  bool flush_locked(int& error);
+  void queue_locked(out_item item);
+  void report_drain_locked();
+  std::uint32_t mask_locked() const;
+
+  engine& engine_;
+  mutable std::mutex mtx_;
+  std::shared_ptr<event_sink> sink_;
+  int fd_ = -1;
+  std::atomic<state> state_{state::idle};
+  std::atomic<bool> close_requested_{false};
+  std::deque<out_item> queue_;
+  std::atomic<std::size_t> queued_{0};
+  std::size_t high_water_ = default_high_water;
+  std::size_t low_water_ = default_low_water;
+  std::vector<endpoint> targets_;
+  std::size_t target_index_ = 0;
+  endpoint local_, remote_;
+
+  std::atomic<bool> drain_reported_{false};
+  std::atomic<bool> interest_update_posted_{false};
+  std::atomic<std::size_t> inflight_{0};
+  std::atomic<bool> flow_paused_{false};
+
+  // Engine thread only.
+  bool registered_ = false;
+  bool eof_ = false;
+  bool hwm_paused_ = false;
+};
+
+} // namespace pants

@@ -1,0 +1,200 @@
+#include "engine/engine.hpp"
+
+#include "engine/epoll_backend.hpp"
+#include "engine/poll_backend.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <stdexcept>
+#include <sys/eventfd.h>
+#include <system_error>
+#include <unistd.h>
+
+namespace pants {
+
+std::unique_ptr<backend> backend::make(const std::string& name) {
+  std::string chosen = name;
+  if (chosen.empty()) {
+    const char* env = std::getenv("PANTS_BACKEND");
+    chosen = env != nullptr && *env != '\0' ? env : "epoll";
+  }
+  if (chosen == "epoll")
+    return std::make_unique<epoll_backend>();
+  if (chosen == "poll")
+    return std::make_unique<poll_backend>();
+  throw std::invalid_argument("pants: unknown backend '" + chosen + "' (expected epoll or poll)");
+}
+
+namespace {
+// The wake-up eventfd's registration uses this generation, which no handler gets.
+constexpr std::uint32_t wake_generation = 0;
+} // namespace
+
+engine::engine(const std::string& backend_name)
+    : backend_(backend::make(backend_name)), wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (wake_fd_ < 0)
+    throw std::system_error(errno, std::generic_category(), "eventfd");
+  backend_->add(wake_fd_, io_event::readable, static_cast<std::uint32_t>(wake_fd_));
+}
+
+engine::~engine() {
+  table_.clear(); // handlers close their own descriptors
+  ::close(wake_fd_);
+}
+
+engine& engine::instance() {
+  static engine default_engine;
+  return default_engine;
+}
+
+bool engine::in_engine_thread() const noexcept {
+  return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+}
+
+void engine::start() {
+  if (running_.exchange(true))
+    return;
+  stop_requested_ = false;
+  while (!stop_requested_.load())
+    poll(std::chrono::milliseconds(-1));
+  running_ = false;
+}
+
+void engine::stop() {
+  if (!running_.load())
+    return;
+  stop_requested_ = true;
+  wake();
+}
+
+void engine::post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> guard(posted_mtx_);
+    posted_.push_back(std::move(task));
+  }
+  // One eventfd write per batch: later posts see the flag and skip it.
+  if (!wake_pending_.exchange(true))
+    wake();
+}
+
+void engine::wake() {
+  std::uint64_t one = 1;
+  // EAGAIN means the counter is already non-zero: the loop will wake anyway.
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void engine::drain_wakeup() {
+  std::uint64_t count;
+  [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof count);
+  wake_pending_ = false;
+}
+
+void engine::run_posted() {
+  {
+    std::lock_guard<std::mutex> guard(posted_mtx_);
+    running_tasks_.swap(posted_);
+  }
+  for (auto& task : running_tasks_) {
+    try {
+      task();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "pants: engine task threw: %s\n", e.what());
+    }
+  }
+  running_tasks_.clear();
+}
+
+void engine::poll(std::chrono::milliseconds timeout) {
+  auto previous = owner_.exchange(std::this_thread::get_id());
+  run_posted();
+  bool pending;
+  {
+    std::lock_guard<std::mutex> guard(posted_mtx_);
+    pending = !posted_.empty();
+  }
+  ready_.clear();
+  backend_->wait(pending || stop_requested_.load() ? std::chrono::milliseconds(0) : timeout,
+                 ready_);
+  for (const auto& ev : ready_)
+    dispatch(ev);
+  run_posted();
+  owner_ = previous;
+}
+
+void engine::dispatch(const ready_event& ev) {
+  int fd = static_cast<int>(ev.token & 0xffffffffu);
+  auto generation = static_cast<std::uint32_t>(ev.token >> 32);
+  if (fd == wake_fd_ && generation == wake_generation) {
+    drain_wakeup();
+    return;
+  }
+  auto index = static_cast<std::size_t>(fd);
+  // A stale event: the registration was removed, or replaced by a new one
+  // on a reused descriptor, earlier in this iteration.
+  if (index >= table_.size() || table_[index].generation != generation || !table_[index].handler)
+    return;
+  auto handler = table_[index].handler; // stays alive even if it unregisters itself
+  try {
+    handler->handle_io(ev.events);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pants: I/O handler for fd %d threw: %s\n", fd, e.what());
+  }
+}
+
+std::uint64_t engine::token(int fd) const {
+  auto index = static_cast<std::size_t>(fd);
+  return (static_cast<std::uint64_t>(table_[index].generation) << 32) |
+         static_cast<std::uint32_t>(fd);
+}
+
+void engine::add(int fd, std::uint32_t mask, std::shared_ptr<io_handler> handler) {
+  if (fd < 0 || !handler)
+    throw std::invalid_argument("pants::engine::add: bad descriptor or null handler");
+  auto index = static_cast<std::size_t>(fd);
+  if (index >= table_.size())
+    table_.resize(index + 1);
+  auto& e = table_[index];
+  if (e.handler)
+    throw std::logic_error("pants::engine::add: descriptor already registered");
+  if (++generation_ == wake_generation)
+    ++generation_;
+  e.handler = std::move(handler);
+  e.generation = generation_;
+  e.mask = mask;
+  if (mask != 0)
+    backend_->add(fd, mask, token(fd));
+  ++live_;
+}
+
+void engine::modify(int fd, std::uint32_t mask) {
+  auto index = static_cast<std::size_t>(fd);
+  if (fd < 0 || index >= table_.size() || !table_[index].handler)
+    throw std::logic_error("pants::engine::modify: descriptor not registered");
+  auto& e = table_[index];
+  if (e.mask == mask)
+    return;
+  if (e.mask == 0)
+    backend_->add(fd, mask, token(fd));
+  else if (mask == 0)
+    backend_->remove(fd);
+  else
+    backend_->modify(fd, mask, token(fd));
+  e.mask = mask;
+}
+
+void engine::remove(int fd) {
+  auto index = static_cast<std::size_t>(fd);
+  if (fd < 0 || index >= table_.size() || !table_[index].handler)
+    return;
+  auto& e = table_[index];
+  if (e.mask != 0)
+    backend_->remove(fd);
+  // Keep the handler alive until this call returns: it may be the caller.
+  auto keep = std::move(e.handler);
+  e = entry{};
+  --live_;
+}
+
+} // namespace pants
