@@ -1,0 +1,108 @@
+#include "actors/stream_server.hpp"
+
+#include "channels/errors.hpp"
+#include "support/loopback.hpp"
+#include "support/recorder.hpp"
+
+#define BOOST_TEST_MODULE stream_server
+#include <boost/test/unit_test.hpp>
+
+using namespace pants;
+using namespace pants::test;
+
+namespace {
+
+struct echo : connection {
+  using connection::connection;
+  void on_read(std::string_view data) override { write(data); }
+};
+
+struct fixture {
+  engine eng;
+  event_log log;
+  engine_thread loop{eng};
+
+  std::shared_ptr<server> echo_server() {
+    auto srv = std::make_shared<server>([this] { return std::make_shared<echo>(eng); }, eng);
+    srv->listen("127.0.0.1", 0);
+    return srv;
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(stream_server_suite, fixture)
+
+BOOST_AUTO_TEST_CASE(echo_server_answers_a_loopback_client) {
+  auto srv = echo_server();
+  blocking_client c(srv->port());
+  c.send("hello");
+  BOOST_TEST(c.recv_exactly(5) == "hello");
+  srv->close();
+}
+
+BOOST_AUTO_TEST_CASE(dual_stack_server_answers_ipv4_and_ipv6_clients) {
+  auto srv = std::make_shared<server>([this] { return std::make_shared<echo>(eng); }, eng);
+  srv->listen(0);
+  blocking_client v4(srv->port());
+  v4.send("four");
+  BOOST_TEST(v4.recv_exactly(4) == "four");
+  blocking_client v6(srv->port(), true);
+  v6.send("six");
+  BOOST_TEST(v6.recv_exactly(3) == "six");
+  srv->close();
+}
+
+BOOST_AUTO_TEST_CASE(half_closed_client_gets_its_echo_then_eof) {
+  auto srv = echo_server();
+  blocking_client c(srv->port());
+  c.send("hello");
+  c.shutdown_write();
+  BOOST_TEST(c.recv_all() == "hello");
+  srv->close();
+}
+
+BOOST_AUTO_TEST_CASE(channels_lists_live_connections_and_forgets_closed_ones) {
+  auto srv = std::make_shared<server>(
+      [this] { return std::make_shared<recorder>(log, eng); }, eng);
+  srv->listen("127.0.0.1", 0);
+  {
+    blocking_client a(srv->port());
+    blocking_client b(srv->port());
+    BOOST_REQUIRE(log.wait_count("connect", 2));
+    BOOST_TEST(srv->channels().size() == 2u);
+  }
+  BOOST_REQUIRE(log.wait_count("close", 2));
+  BOOST_TEST(srv->channels().empty());
+  srv->close();
+}
+
+BOOST_AUTO_TEST_CASE(listen_twice_throws_state_error_and_keeps_listening) {
+  auto srv = echo_server();
+  BOOST_CHECK_THROW(srv->listen("127.0.0.1", 0), state_error);
+  blocking_client c(srv->port());
+  c.send("x");
+  BOOST_TEST(c.recv_exactly(1) == "x");
+  srv->close();
+}
+
+BOOST_AUTO_TEST_CASE(listen_on_a_port_in_use_throws_os_error_and_stays_usable) {
+  auto first = echo_server();
+  auto second = std::make_shared<server>([this] { return std::make_shared<echo>(eng); }, eng);
+  BOOST_CHECK_THROW(second->listen("127.0.0.1", first->port()), os_error);
+  BOOST_TEST(!second->listening());
+  second->listen("127.0.0.1", 0);
+  BOOST_TEST(second->listening());
+  first->close();
+  second->close();
+}
+
+BOOST_AUTO_TEST_CASE(bad_port_and_bad_host_throw_invalid_argument) {
+  auto srv = std::make_shared<server>([this] { return std::make_shared<echo>(eng); }, eng);
+  BOOST_CHECK_THROW(srv->listen(70000), std::invalid_argument);
+  BOOST_CHECK_THROW(srv->listen(-1), std::invalid_argument);
+  BOOST_CHECK_THROW(srv->listen("not-an-ip", 0), std::invalid_argument);
+  BOOST_TEST(!srv->listening());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

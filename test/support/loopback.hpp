@@ -1,0 +1,218 @@
+#pragma once
+
+// Test helpers: a blocking loopback client with bounded waits, an engine
+// running on its own thread, and a thread-safe event log to wait on.
+
+#include "engine/engine.hpp"
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdexcept>
+#include <string>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace pants::test {
+
+using namespace std::chrono_literals;
+
+/// Every wait in the suite is bounded by this.
+constexpr auto patience = 10s;
+
+/// Runs `eng.start()` on a thread, returning once the loop is up;
+/// stops and joins on destruction.
+class engine_thread {
+public:
+  explicit engine_thread(engine& eng) : eng_(eng) {
+    std::promise<void> up;
+    auto ready = up.get_future();
+    eng_.post([&up] { up.set_value(); }); // runs in the first iteration
+    thread_ = std::thread([this] { eng_.start(); });
+    if (ready.wait_for(patience) != std::future_status::ready)
+      throw std::runtime_error("engine did not start");
+  }
+  ~engine_thread() {
+    eng_.stop();
+    thread_.join();
+  }
+
+  /// Runs `f` in the engine thread and returns its result (bounded wait).
+  template <class F>
+  auto call(F f) -> decltype(f()) {
+    auto task = std::make_shared<std::packaged_task<decltype(f())()>>(std::move(f));
+    auto result = task->get_future();
+    eng_.post([task] { (*task)(); });
+    if (result.wait_for(patience) != std::future_status::ready)
+      throw std::runtime_error("engine did not answer");
+    return result.get();
+  }
+
+  /// Waits (bounded) until no descriptor is registered with the engine:
+  /// every channel closed. Returns whether that happened.
+  bool wait_no_handles() {
+    auto deadline = std::chrono::steady_clock::now() + patience;
+    while (std::chrono::steady_clock::now() < deadline)
+      if (call([this] { return eng_.size(); }) == 0)
+        return true;
+    return false;
+  }
+  engine_thread(const engine_thread&) = delete;
+  engine_thread& operator=(const engine_thread&) = delete;
+
+private:
+  engine& eng_;
+  std::thread thread_;
+};
+
+/// Thread-safe log of strings that tests wait on.
+class event_log {
+public:
+  void add(std::string e) {
+    {
+      std::lock_guard<std::mutex> guard(m_);
+      events_.push_back(std::move(e));
+    }
+    cv_.notify_all();
+  }
+
+  /// Waits (bounded) until `pred(events)` holds; returns whether it did.
+  bool wait(const std::function<bool(const std::vector<std::string>&)>& pred,
+            std::chrono::milliseconds limit = patience) {
+    std::unique_lock<std::mutex> lock(m_);
+    return cv_.wait_for(lock, limit, [&] { return pred(events_); });
+  }
+
+  /// Waits until `e` has been logged `n` times.
+  bool wait_count(const std::string& e, std::size_t n = 1) {
+    return wait([&](const auto& v) { return count_locked(v, e) >= n; });
+  }
+
+  std::size_t count(const std::string& e) {
+    std::lock_guard<std::mutex> guard(m_);
+    return count_locked(events_, e);
+  }
+
+  std::vector<std::string> snapshot() {
+    std::lock_guard<std::mutex> guard(m_);
+    return events_;
+  }
+
+private:
+  static std::size_t count_locked(const std::vector<std::string>& v, const std::string& e) {
+    std::size_t n = 0;
+    for (auto& x : v)
+      n += x == e;
+    return n;
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::vector<std::string> events_;
+};
+
+/// A blocking TCP client socket to the loopback host, every call bounded.
+class blocking_client {
+public:
+  explicit blocking_client(std::uint16_t port, bool ipv6 = false) {
+    fd_ = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0)
+      throw std::runtime_error("socket failed");
+    timeval tv{static_cast<time_t>(std::chrono::seconds(patience).count()), 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int rc;
+    if (ipv6) {
+      sockaddr_in6 sa{};
+      sa.sin6_family = AF_INET6;
+      sa.sin6_addr = in6addr_loopback;
+      sa.sin6_port = htons(port);
+      rc = ::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    } else {
+      sockaddr_in sa{};
+      sa.sin_family = AF_INET;
+      sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      sa.sin_port = htons(port);
+      rc = ::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    }
+    if (rc != 0) {
+      ::close(fd_);
+      throw std::runtime_error("connect failed");
+    }
+  }
+  ~blocking_client() {
+    if (fd_ >= 0)
+      ::close(fd_);
+  }
+  blocking_client(const blocking_client&) = delete;
+  blocking_client& operator=(const blocking_client&) = delete;
+
+  int fd() const { return fd_; }
+
+  void send(const std::string& data) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+      auto n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+      if (n <= 0)
+        throw std::runtime_error("send failed");
+      done += static_cast<std::size_t>(n);
+    }
+  }
+
+  /// Reads exactly `n` bytes; fewer if the peer closes or the wait times out.
+  std::string recv_exactly(std::size_t n) {
+    std::string out;
+    char buf[65536];
+    while (out.size() < n) {
+      auto want = std::min(sizeof buf, n - out.size());
+      auto got = ::recv(fd_, buf, want, 0);
+      if (got <= 0)
+        break;
+      out.append(buf, static_cast<std::size_t>(got));
+    }
+    return out;
+  }
+
+  /// Reads until the peer closes (or the wait times out).
+  std::string recv_all() {
+    std::string out;
+    char buf[65536];
+    for (;;) {
+      auto got = ::recv(fd_, buf, sizeof buf, 0);
+      if (got <= 0)
+        break;
+      out.append(buf, static_cast<std::size_t>(got));
+    }
+    return out;
+  }
+
+  /// True when the peer has closed: recv returns 0 (or a reset) in time.
+  bool peer_closed() {
+    char c;
+    auto got = ::recv(fd_, &c, 1, 0);
+    return got == 0 || (got < 0 && errno == ECONNRESET);
+  }
+
+  void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+
+  /// Closes with a reset (SO_LINGER 0) instead of an orderly FIN.
+  void reset() {
+    linger l{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    ::close(fd_);
+    fd_ = -1;
+  }
+
+private:
+  int fd_ = -1;
+};
+
+} // namespace pants::test
