@@ -110,6 +110,7 @@ void stream::adopt(int fd, std::shared_ptr<stream_server> owner) {
   server_ = owner;
   spawn_actor();
   socket_ = stream_socket::adopt(engine_, fd, std::make_shared<detail::actor_sink>(actor_));
+  socket_->start(); // only now: the first event may reach a handler that reads socket_
 }
 
 // -- operations ---------------------------------------------------------------

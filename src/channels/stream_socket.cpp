@@ -69,8 +69,12 @@ std::shared_ptr<stream_socket> stream_socket::adopt(engine& eng, int fd,
   s->local_ = endpoint::local_of(fd);
   s->remote_ = endpoint::peer_of(fd);
   s->state_ = state::open;
-  s->in_engine([s] { s->register_in_engine(); });
   return s;
+}
+
+void stream_socket::start() {
+  auto self = shared_from_this();
+  in_engine([self] { self->register_in_engine(); });
 }
 
 template <class F>

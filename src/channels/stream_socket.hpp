@@ -39,10 +39,14 @@ public:
   /// A socket not connected yet; `connect` starts it. Safe from any thread.
   static std::shared_ptr<stream_socket> make(engine& eng, std::shared_ptr<event_sink> sink);
 
-  /// Adopts an accepted, connected descriptor (made non-blocking here) and
-  /// reports `connected_msg`. Safe from any thread.
+  /// Adopts an accepted, connected descriptor (made non-blocking here).
+  /// Nothing happens until `start()`. Safe from any thread.
   static std::shared_ptr<stream_socket> adopt(engine& eng, int fd,
                                               std::shared_ptr<event_sink> sink);
+
+  /// Registers an adopted socket with the engine, which then reports
+  /// `connected_msg` and starts reading. Safe from any thread.
+  void start();
 
   ~stream_socket() override;
 
