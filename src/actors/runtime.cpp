@@ -56,7 +56,7 @@ struct runtime_holder {
     std::string sched = opts.scheduler;
     if (sched.empty()) {
       const char* env = std::getenv("PANTS_SCHEDULER");
-      sched = env != nullptr && *env != '\0' ? env : "stealing";
+      sched = env != nullptr && *env != '\0' ? env : "sharing";
     }
     if (sched != "stealing" && sched != "sharing")
       throw std::invalid_argument("pants: unknown scheduler '" + sched +

@@ -13,8 +13,9 @@ namespace pants {
 struct runtime_options {
   /// Worker threads running handlers; default: the number of cores.
   std::size_t workers = 0;
-  /// "stealing" (CAF's work stealing, the default) or "sharing" (one shared
-  /// queue: lower wake-up latency on few cores).
+  /// "sharing" (one shared queue; the default: measured 3-4x lower
+  /// request/reply latency than work stealing, see docs/performance.md) or
+  /// "stealing" (CAF's work stealing).
   std::string scheduler;
   /// Messages one actor handles before yielding its worker; default 64, so
   /// a busy channel cannot starve the others on its worker.

@@ -36,25 +36,27 @@ caf::behavior stream_actor::make_behavior() {
   auto* ch = channel_.get();
   if (auto* user = ch->user_behavior()) {
     // Messages the table below does not know go to the user's behaviour.
-    set_default_handler([user](caf::scheduled_actor*, caf::message_view& view)
+    set_default_handler([ch, user](caf::scheduled_actor*, caf::message_view& view)
                             -> caf::result<caf::message> {
       auto msg = view.move_content_to_message();
-      if (auto reply = (*user)(msg))
+      caf::optional<caf::message> reply;
+      ch->run_handler([&] { reply = (*user)(msg); });
+      if (reply)
         return std::move(*reply);
       return caf::sec::unexpected_message;
     });
   }
   return {
-      [ch](connected_msg) { ch->handle_connected(); },
-      [ch](connect_failed_msg& m) { ch->handle_connect_failed(m.error); },
-      [ch](chunk_msg& m) { ch->handle_chunk(m); },
-      [ch](eof_msg) { ch->handle_eof(); },
-      [ch](drained_msg) { ch->handle_drained(); },
-      [ch](read_error_msg& m) { ch->handle_error(true, m.error); },
-      [ch](write_error_msg& m) { ch->handle_error(false, m.error); },
-      [ch](reframe_atom) { ch->reframe(); },
+      [ch](connected_msg) { ch->run_handler([ch] { ch->handle_connected(); }); },
+      [ch](connect_failed_msg& m) { ch->run_handler([&] { ch->handle_connect_failed(m.error); }); },
+      [ch](chunk_msg& m) { ch->run_handler([&] { ch->handle_chunk(m); }); },
+      [ch](eof_msg) { ch->run_handler([ch] { ch->handle_eof(); }); },
+      [ch](drained_msg) { ch->run_handler([ch] { ch->handle_drained(); }); },
+      [ch](read_error_msg& m) { ch->run_handler([&] { ch->handle_error(true, m.error); }); },
+      [ch](write_error_msg& m) { ch->run_handler([&] { ch->handle_error(false, m.error); }); },
+      [ch](reframe_atom) { ch->run_handler([ch] { ch->reframe(); }); },
       [this, ch](closed_msg) {
-        ch->handle_closed();
+        ch->run_handler([ch] { ch->handle_closed(); });
         registry::instance().remove(id());
         quit();
       },
@@ -121,7 +123,21 @@ std::shared_ptr<stream_socket> stream::socket_checked() const {
   return socket_;
 }
 
-void stream::write(std::string_view data) { socket_checked()->write(data); }
+namespace {
+// The channel whose handler runs on this thread, if any.
+thread_local const stream* running_channel = nullptr;
+} // namespace
+
+void stream::write(std::string_view data) {
+  if (!socket_checked()->write(data))
+    return;
+  // Everything went out at once: a drain to report. From our own handler,
+  // on_write runs when that handler returns; from elsewhere, by message.
+  if (running_channel == this)
+    drain_due_ = true;
+  else
+    caf::anon_send(actor_, drained_msg{});
+}
 
 void stream::write_file(const std::string& path, off_t offset, std::size_t nbytes) {
   auto sock = socket_checked();
@@ -221,6 +237,20 @@ void stream::guarded(F&& f) {
   } catch (...) {
     report(on_err, std::runtime_error("an exception not derived from std::exception"));
   }
+}
+
+template <class F>
+void stream::run_handler(F&& f) {
+  auto* outer = running_channel;
+  running_channel = this;
+  f();
+  while (drain_due_) {
+    drain_due_ = false;
+    socket_->drain_seen();
+    if (!finished_)
+      guarded([this] { on_write(); });
+  }
+  running_channel = outer;
 }
 
 void stream::handle_connected() {

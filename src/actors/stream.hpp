@@ -143,6 +143,9 @@ private:
   void reframe();
   template <class F>
   void guarded(F&& f);
+  /// Runs one message's handler, then `on_write` for drains it caused.
+  template <class F>
+  void run_handler(F&& f);
   bool deliver_frames(std::string&& bytes);
 
   void spawn_actor();
@@ -159,6 +162,7 @@ private:
   framer framer_;
   bool in_feed_ = false;
   bool reframe_pending_ = false;
+  bool drain_due_ = false;
   bool finished_ = false;
 };
 

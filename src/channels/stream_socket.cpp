@@ -314,7 +314,7 @@ void stream_socket::request_interest_update() {
   });
 }
 
-void stream_socket::write(std::string_view data) {
+bool stream_socket::write(std::string_view data) {
   std::unique_lock<std::mutex> lock(mtx_);
   if (state_ != state::open || close_requested_)
     throw state_error(state_ == state::closed || close_requested_
@@ -322,29 +322,27 @@ void stream_socket::write(std::string_view data) {
                       : state_ == state::ending ? "pants: write after end()"
                                                 : "pants: write before the channel is connected");
   if (data.empty())
-    return;
+    return false;
   if (!queue_.empty()) {
     queue_locked(out_item{std::string(data)});
     bool over = queued_ > high_water_;
     lock.unlock();
     if (over)
       request_interest_update();
-    return;
+    return false;
   }
   // Nothing queued: hand the bytes to the kernel right here, from the
   // writer's thread, and queue only what it did not take.
   ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (n == static_cast<ssize_t>(data.size())) {
-    report_drain_locked();
-    return;
-  }
+  if (n == static_cast<ssize_t>(data.size()))
+    return !drain_reported_.exchange(true);
   if (n < 0) {
     if (!would_block(errno)) {
       int err = errno;
       lock.unlock();
       auto self = shared_from_this();
       in_engine([self, err] { self->fail(false, err); });
-      return;
+      return false;
     }
     n = 0;
   }
@@ -352,6 +350,7 @@ void stream_socket::write(std::string_view data) {
   queue_locked(out_item{std::string(data)});
   lock.unlock();
   request_interest_update();
+  return false;
 }
 
 void stream_socket::write_file(int file_fd, off_t offset, std::size_t nbytes) {

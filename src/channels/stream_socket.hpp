@@ -60,8 +60,11 @@ public:
   void fail_connect(net_error error);
 
   /// Queues `data` after everything queued before, sending at once when the
-  /// queue is empty. Throws state_error unless open. Safe from any thread.
-  void write(std::string_view data);
+  /// queue is empty. Returns true when that emptied the queue and a drain is
+  /// due: the caller reports it (so a channel writing from its own handler
+  /// needs no message to itself); later drains come as `drained_msg`.
+  /// Throws state_error unless open. Safe from any thread.
+  [[nodiscard]] bool write(std::string_view data);
 
   /// Queues `nbytes` of the file open as `file_fd` (duplicated; the caller
   /// keeps its descriptor) from `offset`, sent with sendfile in order with
@@ -81,8 +84,8 @@ public:
   /// engine read again if it paused for flow control. Safe from any thread.
   void consumed(std::size_t n);
 
-  /// The channel's actor has handled a `drained_msg`: the next drain may be
-  /// reported again. Safe from any thread.
+  /// The channel has handled a drain (a `drained_msg`, or `write` returning
+  /// true): the next drain may be reported again. Safe from any thread.
   void drain_seen() noexcept { drain_reported_ = false; }
 
   /// Sets the high- and low-water marks of the write queue (reading pauses
