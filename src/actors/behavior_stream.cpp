@@ -15,9 +15,13 @@ behavior_stream::behavior_stream(const factory& make, engine& eng) : stream(eng)
 behavior_stream::behavior_stream(const factory& make) : behavior_stream(make, engine::instance()) {}
 
 stream_server::factory behavior_stream::for_server(factory make) {
+  return for_server(std::move(make), engine::instance());
+}
+
+stream_server::factory behavior_stream::for_server(factory make, engine& eng) {
   if (!make)
     throw std::invalid_argument("pants: behavior_stream needs a behaviour factory");
-  return [make = std::move(make)] { return std::make_shared<behavior_stream>(make); };
+  return [make = std::move(make), &eng] { return std::make_shared<behavior_stream>(make, eng); };
 }
 
 template <class T>

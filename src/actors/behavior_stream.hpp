@@ -26,8 +26,13 @@ public:
   explicit behavior_stream(const factory& make, engine& eng);
   explicit behavior_stream(const factory& make);
 
-  /// A server factory making actor-style connections from `make`.
+  /// A server factory making actor-style connections from `make`, on the
+  /// default engine (for a server on the default engine).
   static stream_server::factory for_server(factory make);
+
+  /// As above, for a server on `eng`: its connections must live on the
+  /// server's engine.
+  static stream_server::factory for_server(factory make, engine& eng);
 
 private:
   caf::behavior* user_behavior() noexcept override { return &behavior_; }

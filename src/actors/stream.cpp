@@ -40,7 +40,7 @@ caf::behavior stream_actor::make_behavior() {
                             -> caf::result<caf::message> {
       auto msg = view.move_content_to_message();
       caf::optional<caf::message> reply;
-      ch->run_handler([&] { reply = (*user)(msg); });
+      ch->run_handler([&] { ch->guarded([&] { reply = (*user)(msg); }); });
       if (reply)
         return std::move(*reply);
       return caf::sec::unexpected_message;
@@ -241,7 +241,10 @@ void stream::guarded(F&& f) {
 
 template <class F>
 void stream::run_handler(F&& f) {
-  auto* outer = running_channel;
+  struct scope {
+    const stream* outer = running_channel;
+    ~scope() { running_channel = outer; }
+  } restore;
   running_channel = this;
   f();
   while (drain_due_) {
@@ -250,7 +253,6 @@ void stream::run_handler(F&& f) {
     if (!finished_)
       guarded([this] { on_write(); });
   }
-  running_channel = outer;
 }
 
 void stream::handle_connected() {
@@ -314,9 +316,11 @@ void stream::handle_closed() {
     return;
   finished_ = true;
   framer_.clear();
-  guarded([this] { on_close(); });
+  // Leave the server's registry first: once on_close runs (and after), the
+  // server no longer lists this channel.
   if (auto owner = server_.lock())
     owner->forget(this);
+  guarded([this] { on_close(); });
 }
 
 } // namespace pants

@@ -114,15 +114,14 @@ std::shared_ptr<stream> stream_server::adopt(int fd) {
     ::close(fd);
     throw std::logic_error("pants: the server's channel factory returned null");
   }
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (closed_) {
-      ::close(fd);
-      return nullptr;
-    }
-    channels_.emplace(channel.get(), channel);
+  std::lock_guard<std::mutex> guard(mtx_);
+  if (closed_) {
+    ::close(fd);
+    return nullptr;
   }
+  // Under the lock: channels() never hands out a channel still being set up.
   channel->adopt(fd, shared_from_this());
+  channels_.emplace(channel.get(), channel);
   return channel;
 }
 

@@ -63,8 +63,8 @@ void engine::start() {
 }
 
 void engine::stop() {
-  if (!running_.load())
-    return;
+  // Also wakes a poll() embedded in a foreign loop; start() clears the flag
+  // on entry, so a stop() before start() is a no-op.
   stop_requested_ = true;
   wake();
 }
@@ -101,6 +101,9 @@ void engine::run_posted() {
       task();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "pants: engine task threw: %s\n", e.what());
+    } catch (...) {
+      // Escaping here would leave this batch half-run, to be run again.
+      std::fprintf(stderr, "pants: engine task threw a non-standard exception\n");
     }
   }
   running_tasks_.clear();
@@ -115,7 +118,7 @@ void engine::poll(std::chrono::milliseconds timeout) {
     pending = !posted_.empty();
   }
   ready_.clear();
-  backend_->wait(pending || stop_requested_.load() ? std::chrono::milliseconds(0) : timeout,
+  backend_->wait(pending ? std::chrono::milliseconds(0) : timeout,
                  ready_);
   for (const auto& ev : ready_)
     dispatch(ev);
@@ -140,6 +143,8 @@ void engine::dispatch(const ready_event& ev) {
     handler->handle_io(ev.events);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pants: I/O handler for fd %d threw: %s\n", fd, e.what());
+  } catch (...) {
+    std::fprintf(stderr, "pants: I/O handler for fd %d threw a non-standard exception\n", fd);
   }
 }
 

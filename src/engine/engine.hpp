@@ -42,8 +42,9 @@ public:
   /// The calling thread becomes the engine thread.
   void start();
 
-  /// Makes `start()` return after the current iteration. Safe from any
-  /// thread or handler; a no-op when not running.
+  /// Makes `start()` return after the current iteration, and a blocked
+  /// `poll()` return early. Safe from any thread, handler or signal
+  /// handler; a no-op for a `start()` that has not begun yet.
   void stop();
 
   /// One iteration: runs posted tasks, waits at most `timeout` for I/O
