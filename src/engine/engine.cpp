@@ -56,17 +56,18 @@ bool engine::in_engine_thread() const noexcept {
 void engine::start() {
   if (running_.exchange(true))
     return;
-  stop_requested_ = false;
   while (!stop_requested_.load())
     poll(std::chrono::milliseconds(-1));
+  // Cleared on the way out, not the way in: a stop() racing with the start
+  // of the loop is never lost.
+  stop_requested_ = false;
   running_ = false;
 }
 
 void engine::stop() {
-  // Also wakes a poll() embedded in a foreign loop; start() clears the flag
-  // on entry, so a stop() before start() is a no-op.
-  stop_requested_ = true;
-  wake();
+  if (running_.load())
+    stop_requested_ = true;
+  wake(); // also wakes a poll() embedded in a foreign loop
 }
 
 void engine::post(std::function<void()> task) {
@@ -118,8 +119,7 @@ void engine::poll(std::chrono::milliseconds timeout) {
     pending = !posted_.empty();
   }
   ready_.clear();
-  backend_->wait(pending ? std::chrono::milliseconds(0) : timeout,
-                 ready_);
+  backend_->wait(pending ? std::chrono::milliseconds(0) : timeout, ready_);
   for (const auto& ev : ready_)
     dispatch(ev);
   run_posted();

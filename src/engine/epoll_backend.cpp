@@ -62,7 +62,8 @@ void epoll_backend::remove(int fd) {
 }
 
 void epoll_backend::wait(std::chrono::milliseconds timeout, std::vector<ready_event>& out) {
-  int ms = timeout.count() < 0 ? -1 : static_cast<int>(std::min<long long>(timeout.count(), 1 << 30));
+  int ms =
+      timeout.count() < 0 ? -1 : static_cast<int>(std::min<long long>(timeout.count(), 1 << 30));
   int n = ::epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), ms);
   if (n < 0) {
     if (errno == EINTR)

@@ -67,7 +67,8 @@ void poll_backend::remove(int fd) {
 }
 
 void poll_backend::wait(std::chrono::milliseconds timeout, std::vector<ready_event>& out) {
-  int ms = timeout.count() < 0 ? -1 : static_cast<int>(std::min<long long>(timeout.count(), 1 << 30));
+  int ms =
+      timeout.count() < 0 ? -1 : static_cast<int>(std::min<long long>(timeout.count(), 1 << 30));
   int n = ::poll(fds_.data(), static_cast<nfds_t>(fds_.size()), ms);
   if (n < 0) {
     if (errno == EINTR)

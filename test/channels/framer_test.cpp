@@ -1,4 +1,444 @@
-// Placeholder: being written.
+#include "channels/framer.hpp"
+
+#include "channels/read_delimiter.hpp"
+
 #define BOOST_TEST_MODULE framer
 #include <boost/test/unit_test.hpp>
-BOOST_AUTO_TEST_CASE(placeholder) { BOOST_TEST(true); }
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+using namespace pants;
+using namespace std::string_literals;
+
+namespace {
+
+using frames = std::vector<std::string>;
+using chunks = std::vector<std::string>;
+
+/// Every way the suite cuts an input into feeds: whole, in two at every
+/// offset (including empty first or last feeds), one byte at a time, and for
+/// short inputs in three at every pair of offsets.
+std::vector<chunks> cuts(const std::string& input) {
+  std::vector<chunks> out;
+  const auto n = input.size();
+  out.push_back({input});
+  for (std::size_t i = 0; i <= n; ++i)
+    out.push_back({input.substr(0, i), input.substr(i)});
+  chunks bytes;
+  for (char c : input)
+    bytes.emplace_back(1, c);
+  out.push_back(bytes);
+  if (n <= 48)
+    for (std::size_t i = 0; i <= n; ++i)
+      for (std::size_t j = i; j <= n; ++j)
+        out.push_back({input.substr(0, i), input.substr(i, j - i), input.substr(j)});
+  return out;
+}
+
+/// "3+0+5": the feed sizes of a cut, for failure messages.
+std::string describe(const chunks& cut) {
+  std::string s;
+  for (const auto& c : cut)
+    s += (s.empty() ? "" : "+") + std::to_string(c.size());
+  return s;
+}
+
+/// Feeds `cut` in order, collecting frames with `on_frame` (which may steer
+/// the framer); every feed must succeed.
+frames run(framer& f, const chunks& cut,
+           const std::function<void(framer&, const std::string&)>& on_frame = {}) {
+  frames out;
+  for (auto chunk : cut) {
+    bool ok = f.feed(std::move(chunk), [&](std::string_view v) {
+      out.emplace_back(v);
+      if (on_frame)
+        on_frame(f, out.back());
+      return true;
+    });
+    BOOST_TEST(ok, "feed overflowed for cut " << describe(cut));
+  }
+  return out;
+}
+
+/// Checks that `input` yields `expected` frames, and leaves `tail` bytes
+/// buffered, however it is cut.
+void check_every_cut(const read_delimiter& d, const std::string& input, const frames& expected,
+                     std::size_t tail) {
+  for (const auto& cut : cuts(input)) {
+    framer f;
+    f.delimiter(d);
+    BOOST_TEST(run(f, cut) == expected, "cut " << describe(cut));
+    BOOST_TEST(f.buffered() == tail, "cut " << describe(cut));
+  }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(framer_suite)
+
+// --- no delimiter -----------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(no_delimiter_passes_each_chunk_on_as_it_arrives) {
+  const std::string input = "abc\ndef\r\nEND\0ghi"s;
+  for (const auto& cut : cuts(input)) {
+    framer f;
+    BOOST_REQUIRE(f.delimiter().type() == read_delimiter::kind::none);
+    frames expected;
+    for (const auto& c : cut)
+      if (!c.empty())
+        expected.push_back(c);
+    BOOST_TEST(run(f, cut) == expected, "cut " << describe(cut));
+    BOOST_TEST(f.buffered() == 0u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(no_delimiter_hands_on_the_callers_bytes_without_copying) {
+  framer f;
+  std::string chunk(200, 'x'); // longer than any small-string buffer
+  const char* original = chunk.data();
+  const char* seen = nullptr;
+  std::size_t seen_size = 0;
+  BOOST_TEST(f.feed(std::move(chunk), [&](std::string_view v) {
+    seen = v.data();
+    seen_size = v.size();
+    return true;
+  }));
+  BOOST_TEST(seen == original);
+  BOOST_TEST(seen_size == 200u);
+  BOOST_TEST(f.buffered() == 0u);
+}
+
+// --- byte-string delimiters -------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(one_byte_delimiter_gives_the_same_frames_however_the_input_is_cut) {
+  check_every_cut("\n", "alpha\nbeta\n\ngamma\nrest", {"alpha", "beta", "", "gamma"}, 4);
+}
+
+BOOST_AUTO_TEST_CASE(two_byte_delimiter_gives_the_same_frames_however_the_input_is_cut) {
+  check_every_cut("\r\n", "GET / HTTP/1.0\r\nHost: a\rb\nc\r\n\r\nbody\r",
+                  {"GET / HTTP/1.0", "Host: a\rb\nc", ""}, 5);
+}
+
+BOOST_AUTO_TEST_CASE(multi_byte_delimiter_gives_the_same_frames_however_the_input_is_cut) {
+  check_every_cut("END", "oneENDtwoENENDthreeEENDENDtailEN", {"one", "twoEN", "threeE", ""}, 6);
+}
+
+BOOST_AUTO_TEST_CASE(delimiter_with_nul_bytes_gives_the_same_frames_however_the_input_is_cut) {
+  // "\0\0\1" overlaps itself: "\0\0\0\1" holds it one byte in.
+  check_every_cut(read_delimiter("\0\0\1"s), "a\0\0\1b\0c\0\0\0\1\0\0\1\0"s, {"a", "b\0c\0"s, ""},
+                  1);
+}
+
+BOOST_AUTO_TEST_CASE(delimiter_split_across_feeds_is_found) {
+  framer f;
+  f.delimiter("END");
+  BOOST_TEST(run(f, {"xE"}).empty());
+  BOOST_TEST(run(f, {"N"}).empty());
+  BOOST_TEST(f.buffered() == 3u);
+  BOOST_TEST(run(f, {"Dy"}) == frames{"x"});
+  BOOST_TEST(f.buffered() == 1u);
+
+  f.delimiter("\r\n");
+  BOOST_TEST(run(f, {"abc\r"}).empty());
+  BOOST_TEST(run(f, {"\n"}) == frames{"yabc"});
+  BOOST_TEST(f.buffered() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(consecutive_delimiters_deliver_empty_frames) {
+  check_every_cut("\n", "\n\n\n", {"", "", ""}, 0);
+  check_every_cut("END", "ENDENDxEND", {"", "", "x"}, 0);
+  check_every_cut(read_delimiter("\0"s), "\0a\0\0"s, {"", "a", ""}, 0);
+}
+
+// --- byte-count delimiters --------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(byte_count_delimiter_gives_the_same_frames_however_the_input_is_cut) {
+  const std::string input = "abcdefghij\0lmnopqrstuvw"s; // 23 bytes
+  for (std::size_t n : {1u, 3u, 7u}) {
+    frames expected;
+    for (std::size_t i = 0; i + n <= input.size(); i += n)
+      expected.push_back(input.substr(i, n));
+    BOOST_TEST_CONTEXT("count " << n) {
+      check_every_cut(read_delimiter(n), input, expected, input.size() % n);
+    }
+  }
+}
+
+// --- changing the delimiter inside the frame handler ------------------------
+
+BOOST_AUTO_TEST_CASE(switching_from_line_to_count_in_the_handler_applies_to_buffered_bytes) {
+  // A header line announces a 4-byte body that itself holds newlines.
+  const std::string input = "SIZE\n1\n3\nrest\nmore\n";
+  const frames expected{"SIZE", "1\n3\n", "rest", "more"};
+  for (const auto& cut : cuts(input)) {
+    framer f;
+    f.delimiter("\n");
+    auto got = run(f, cut, [](framer& fr, const std::string& frame) {
+      if (frame == "SIZE")
+        fr.delimiter(4);
+      else if (fr.delimiter().type() == read_delimiter::kind::count)
+        fr.delimiter("\n");
+    });
+    BOOST_TEST(got == expected, "cut " << describe(cut));
+    BOOST_TEST(f.buffered() == 0u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(switching_from_count_to_string_in_the_handler_applies_to_buffered_bytes) {
+  const std::string input = "abcxyzENDENDtail";
+  const frames expected{"abc", "xyz", ""};
+  for (const auto& cut : cuts(input)) {
+    framer f;
+    f.delimiter(3);
+    auto got = run(f, cut, [](framer& fr, const std::string&) {
+      if (fr.delimiter().type() == read_delimiter::kind::count)
+        fr.delimiter("END");
+    });
+    BOOST_TEST(got == expected, "cut " << describe(cut));
+    BOOST_TEST(f.buffered() == 4u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(switching_to_no_delimiter_in_the_handler_delivers_the_rest_as_it_is) {
+  const std::string input = "go\na\nb\nc";
+  const std::size_t header = 3; // "go\n"
+  // Whole: the rest, newlines and all, comes as one chunk.
+  {
+    framer f;
+    f.delimiter("\n");
+    auto got = run(f, {input}, [](framer& fr, const std::string&) { fr.delimiter({}); });
+    BOOST_TEST(got == (frames{"go", "a\nb\nc"}));
+  }
+  // Cut in two at every offset: what was buffered at the switch comes as one
+  // chunk, then the later feed as it arrives.
+  for (std::size_t i = 0; i <= input.size(); ++i) {
+    framer f;
+    f.delimiter("\n");
+    auto got = run(f, {input.substr(0, i), input.substr(i)},
+                   [](framer& fr, const std::string&) { fr.delimiter({}); });
+    frames expected{"go"};
+    if (i > header)
+      expected.push_back(input.substr(header, i - header));
+    if (i < input.size())
+      expected.push_back(input.substr(std::max(i, header)));
+    BOOST_TEST(got == expected, "split at " << i);
+    BOOST_TEST(f.buffered() == 0u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_delimiter_changed_between_feeds_rescans_the_buffered_bytes) {
+  framer f;
+  f.delimiter("END");
+  BOOST_TEST(run(f, {"a\nbEN"}).empty()); // the search for "END" has passed the "\n"
+  f.delimiter("\n");
+  BOOST_TEST(run(f, {""}) == frames{"a"}); // an empty feed re-frames what is buffered
+  BOOST_TEST(f.buffered() == 3u);
+  f.delimiter(2);
+  BOOST_TEST(run(f, {""}) == frames{"bE"});
+  f.delimiter({});
+  BOOST_TEST(run(f, {"", "xy"}) == (frames{"N", "xy"}));
+  BOOST_TEST(f.buffered() == 0u);
+}
+
+// --- invalid settings -------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(invalid_delimiters_throw_invalid_argument) {
+  BOOST_CHECK_THROW(read_delimiter(""), std::invalid_argument);
+  BOOST_CHECK_THROW(read_delimiter(std::string()), std::invalid_argument);
+  BOOST_CHECK_THROW(read_delimiter(static_cast<const char*>(nullptr)), std::invalid_argument);
+  BOOST_CHECK_THROW(read_delimiter(0), std::invalid_argument);
+  BOOST_CHECK_THROW(read_delimiter(-1), std::invalid_argument);
+  BOOST_CHECK_THROW(read_delimiter(-1000L), std::invalid_argument);
+  BOOST_CHECK_THROW(read_delimiter(std::size_t{0}), std::invalid_argument);
+  BOOST_CHECK_NO_THROW(read_delimiter("\0"s));
+  BOOST_CHECK_NO_THROW(read_delimiter(1));
+}
+
+BOOST_AUTO_TEST_CASE(an_invalid_delimiter_leaves_the_old_one_in_force) {
+  framer f;
+  f.delimiter("\n");
+  BOOST_CHECK_THROW(f.delimiter(read_delimiter("")), std::invalid_argument);
+  BOOST_CHECK_THROW(f.delimiter(read_delimiter(0)), std::invalid_argument);
+  BOOST_CHECK_THROW(f.delimiter(read_delimiter(-3)), std::invalid_argument);
+  BOOST_TEST((f.delimiter() == read_delimiter("\n")));
+
+  // Also when the attempt is made from inside the frame handler.
+  std::size_t throws = 0;
+  auto got = run(f, {"a\nb\nc\n"}, [&](framer& fr, const std::string&) {
+    try {
+      fr.delimiter(read_delimiter(0));
+    } catch (const std::invalid_argument&) {
+      ++throws;
+    }
+  });
+  BOOST_TEST(got == (frames{"a", "b", "c"}));
+  BOOST_TEST(throws == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(zero_buffer_size_throws_and_keeps_the_old_size) {
+  framer f;
+  BOOST_TEST(f.buffer_size() == framer::default_buffer_size);
+  f.buffer_size(16);
+  BOOST_CHECK_THROW(f.buffer_size(0), std::invalid_argument);
+  BOOST_TEST(f.buffer_size() == 16u);
+}
+
+// --- the buffer bound -------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(limit_is_the_buffer_size_but_at_least_the_byte_count) {
+  framer f;
+  BOOST_TEST(f.limit() == framer::default_buffer_size);
+  f.buffer_size(10);
+  BOOST_TEST(f.limit() == 10u);
+  f.delimiter(3);
+  BOOST_TEST(f.limit() == 10u);
+  f.delimiter(100);
+  BOOST_TEST(f.limit() == 100u);
+  f.delimiter("\n");
+  BOOST_TEST(f.limit() == 10u);
+  f.delimiter({});
+  BOOST_TEST(f.limit() == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(byte_count_above_buffer_size_does_not_overflow) {
+  framer f;
+  f.buffer_size(4);
+  f.delimiter(10);
+  frames got;
+  auto collect = [&](std::string_view v) {
+    got.emplace_back(v);
+    return true;
+  };
+  BOOST_TEST(f.feed(std::string(9, 'a'), collect));
+  BOOST_TEST(f.buffered() == 9u);
+  BOOST_TEST(f.feed(std::string(12, 'b'), collect));
+  BOOST_TEST(got == (frames{"aaaaaaaaab", "bbbbbbbbbb"}));
+  BOOST_TEST(f.buffered() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(overflow_is_reported_after_complete_frames_are_delivered) {
+  framer f;
+  f.buffer_size(8);
+  f.delimiter("\n");
+  frames got;
+  bool ok = f.feed("ab\ncd\n123456789", [&](std::string_view v) {
+    got.emplace_back(v);
+    return true;
+  });
+  BOOST_TEST(!ok);
+  BOOST_TEST(got == (frames{"ab", "cd"}));
+  BOOST_TEST(f.buffered() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(overflow_happens_on_the_first_byte_past_the_limit) {
+  framer f;
+  f.buffer_size(8);
+  f.delimiter("END");
+  const std::string input = "xEND012345678";
+  std::size_t frames_seen = 0;
+  for (std::size_t i = 0; i < input.size(); ++i) {
+    bool ok = f.feed(std::string(1, input[i]), [&](std::string_view) {
+      ++frames_seen;
+      return true;
+    });
+    // "012345678" is 9 bytes: holding 8 is fine, the ninth overflows.
+    BOOST_TEST(ok == (i != input.size() - 1), "byte " << i);
+  }
+  BOOST_TEST(frames_seen == 1u);
+  BOOST_TEST(f.buffered() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_buffer_starts_empty_after_an_overflow) {
+  framer f;
+  f.buffer_size(4);
+  f.delimiter("\n");
+  frames got;
+  auto collect = [&](std::string_view v) {
+    got.emplace_back(v);
+    return true;
+  };
+  BOOST_TEST(!f.feed("too long", collect));
+  BOOST_TEST(f.buffered() == 0u);
+  BOOST_TEST(f.feed("ok\n", collect));
+  BOOST_TEST(got == frames{"ok"});
+}
+
+BOOST_AUTO_TEST_CASE(returning_false_from_on_frame_stops_delivery_and_keeps_the_rest) {
+  framer f;
+  f.delimiter("\n");
+  frames got;
+  BOOST_TEST(f.feed("a\nb\nc\n", [&](std::string_view v) {
+    got.emplace_back(v);
+    return false;
+  }));
+  BOOST_TEST(got == frames{"a"});
+  BOOST_TEST(f.buffered() == 4u);
+  BOOST_TEST(f.feed("", [&](std::string_view v) {
+    got.emplace_back(v);
+    return true;
+  }));
+  BOOST_TEST(got == (frames{"a", "b", "c"}));
+  BOOST_TEST(f.buffered() == 0u);
+}
+
+// --- large inputs -----------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_megabyte_of_lines_is_framed_whole_and_in_odd_chunks) {
+  const std::size_t lines = 65536; // 16 bytes each: 1 MiB
+  std::string input;
+  input.reserve(lines * 16);
+  for (std::size_t i = 0; i < lines; ++i) {
+    auto n = std::to_string(i);
+    input += std::string(15 - n.size(), '0') + n + "\n";
+  }
+  for (std::size_t chunk : {input.size(), std::size_t{4093}, std::size_t{7}}) {
+    framer f;
+    f.delimiter("\n");
+    std::size_t next = 0;
+    bool in_order = true;
+    bool fed = true;
+    for (std::size_t at = 0; at < input.size(); at += chunk) {
+      fed = f.feed(input.substr(at, chunk), [&](std::string_view v) {
+        in_order = in_order && std::stoul(std::string(v)) == next && v.size() == 15;
+        ++next;
+        return true;
+      }) && fed;
+    }
+    BOOST_TEST(fed, "chunk " << chunk);
+    BOOST_TEST(in_order, "chunk " << chunk);
+    BOOST_TEST(next == lines, "chunk " << chunk);
+    BOOST_TEST(f.buffered() == 0u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_long_frame_fed_byte_by_byte_is_found_without_rescanning) {
+  // Rescanning the buffer on every feed would be quadratic here (about 5e11
+  // byte comparisons) and time the suite out; one scan is instant.
+  const std::size_t size = 1 << 20;
+  framer f;
+  f.buffer_size(2 * size);
+  f.delimiter("\r\n");
+  std::size_t delivered = 0;
+  std::size_t frame_size = 0;
+  auto collect = [&](std::string_view v) {
+    ++delivered;
+    frame_size = v.size();
+    return true;
+  };
+  bool fed = true;
+  for (std::size_t i = 0; i < size; ++i)
+    fed = f.feed(std::string(1, i % 2 ? '\r' : 'x'), collect) && fed;
+  BOOST_TEST(fed);
+  BOOST_TEST(delivered == 0u);
+  BOOST_TEST(f.feed("\r\n", collect));
+  BOOST_TEST(delivered == 1u);
+  BOOST_TEST(frame_size == size);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
