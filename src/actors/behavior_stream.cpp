@@ -24,8 +24,7 @@ stream_server::factory behavior_stream::for_server(factory make, engine& eng) {
   return [make = std::move(make), &eng] { return std::make_shared<behavior_stream>(make, eng); };
 }
 
-template <class T>
-bool behavior_stream::invoke(T msg) {
+template <class T> bool behavior_stream::invoke(T msg) {
   auto m = caf::make_message(std::move(msg));
   return static_cast<bool>(behavior_(m));
 }

@@ -46,8 +46,7 @@ private:
   void on_write_error(const net_error& e) override;
   void on_close() override;
 
-  template <class T>
-  bool invoke(T msg);
+  template <class T> bool invoke(T msg);
 
   caf::behavior behavior_;
 };

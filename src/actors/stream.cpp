@@ -36,15 +36,15 @@ caf::behavior stream_actor::make_behavior() {
   auto* ch = channel_.get();
   if (auto* user = ch->user_behavior()) {
     // Messages the table below does not know go to the user's behaviour.
-    set_default_handler([ch, user](caf::scheduled_actor*, caf::message_view& view)
-                            -> caf::result<caf::message> {
-      auto msg = view.move_content_to_message();
-      caf::optional<caf::message> reply;
-      ch->run_handler([&] { ch->guarded([&] { reply = (*user)(msg); }); });
-      if (reply)
-        return std::move(*reply);
-      return caf::sec::unexpected_message;
-    });
+    set_default_handler(
+        [ch, user](caf::scheduled_actor*, caf::message_view& view) -> caf::result<caf::message> {
+          auto msg = view.move_content_to_message();
+          caf::optional<caf::message> reply;
+          ch->run_handler([&] { ch->guarded([&] { reply = (*user)(msg); }); });
+          if (reply)
+            return std::move(*reply);
+          return caf::sec::unexpected_message;
+        });
   }
   return {
       [ch](connected_msg) { ch->run_handler([ch] { ch->handle_connected(); }); },
@@ -162,6 +162,11 @@ void stream::end() {
     socket_->end();
 }
 
+void stream::shutdown_write() {
+  if (socket_)
+    socket_->shutdown_write();
+}
+
 void stream::close() {
   if (socket_)
     socket_->close();
@@ -216,8 +221,7 @@ void stream::on_error(const std::exception& e) {
 namespace {
 
 // on_error is user code too: it must not take the actor down either.
-template <class OnError>
-void report(OnError&& on_error, const std::exception& e) {
+template <class OnError> void report(OnError&& on_error, const std::exception& e) {
   try {
     on_error(e);
   } catch (...) {
@@ -227,8 +231,7 @@ void report(OnError&& on_error, const std::exception& e) {
 
 } // namespace
 
-template <class F>
-void stream::guarded(F&& f) {
+template <class F> void stream::guarded(F&& f) {
   auto on_err = [this](const std::exception& e) { on_error(e); };
   try {
     f();
@@ -239,8 +242,7 @@ void stream::guarded(F&& f) {
   }
 }
 
-template <class F>
-void stream::run_handler(F&& f) {
+template <class F> void stream::run_handler(F&& f) {
   struct scope {
     const stream* outer = running_channel;
     ~scope() { running_channel = outer; }
@@ -268,7 +270,7 @@ bool stream::deliver_frames(std::string&& bytes) {
   in_feed_ = true;
   bool fits = framer_.feed(std::move(bytes), [this](std::string_view frame) {
     guarded([&] { on_read(frame); });
-    return socket_->writable(); // stop after close() or end() from on_read
+    return socket_->reading(); // stop after close() or end() from on_read
   });
   in_feed_ = false;
   return fits;
@@ -276,7 +278,7 @@ bool stream::deliver_frames(std::string&& bytes) {
 
 void stream::handle_chunk(chunk_msg& m) {
   auto n = m.bytes.size();
-  if (!finished_ && socket_->writable() && !deliver_frames(std::move(m.bytes)))
+  if (!finished_ && socket_->reading() && !deliver_frames(std::move(m.bytes)))
     guarded([this] {
       on_overflow_error(net_error{ENOBUFS, "receive buffer exceeded buffer_size without a frame"});
     });
@@ -285,7 +287,7 @@ void stream::handle_chunk(chunk_msg& m) {
 
 void stream::reframe() {
   reframe_pending_ = false;
-  if (!finished_ && socket_->writable() && framer_.buffered() > 0 && !deliver_frames(std::string()))
+  if (!finished_ && socket_->reading() && framer_.buffered() > 0 && !deliver_frames(std::string()))
     guarded([this] { on_overflow_error(net_error{ENOBUFS, "receive buffer exceeded"}); });
 }
 

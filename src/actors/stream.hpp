@@ -71,6 +71,11 @@ public:
   /// No more writes: the queue is flushed, then the channel closes.
   void end();
 
+  /// Half-close: no more writes (they throw state_error); queued output is
+  /// flushed, then the peer reads end of stream, while this channel keeps
+  /// reading until the peer closes (then `on_close`). Idempotent.
+  void shutdown_write();
+
   /// Closes at once, discarding queued output. Idempotent. `on_close`
   /// follows as its own event.
   void close();
@@ -85,7 +90,8 @@ public:
 
   // -- state (safe from any thread) ----------------------------------------
 
-  /// True from the connection's completion until end()/close()/EOF.
+  /// True while `write` is allowed: from the connection's completion until
+  /// end()/close()/shutdown_write()/EOF.
   bool connected() const noexcept;
   /// True once the channel has closed (after or while `on_close` runs).
   bool closed() const noexcept;
@@ -141,11 +147,9 @@ private:
   void handle_error(bool reading, const net_error& e);
   void handle_closed();
   void reframe();
-  template <class F>
-  void guarded(F&& f);
+  template <class F> void guarded(F&& f);
   /// Runs one message's handler, then `on_write` for drains it caused.
-  template <class F>
-  void run_handler(F&& f);
+  template <class F> void run_handler(F&& f);
   bool deliver_frames(std::string&& bytes);
 
   void spawn_actor();

@@ -65,8 +65,8 @@ void stream_server::listen_on(const endpoint& where, int backlog) {
   auto self = shared_from_this();
   auto a = actor_system().spawn<server_actor>(self);
   try {
-    listener_ = stream_listener::listen(engine_, where, backlog,
-                                        std::make_shared<detail::actor_sink>(a));
+    listener_ =
+        stream_listener::listen(engine_, where, backlog, std::make_shared<detail::actor_sink>(a));
   } catch (...) {
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     throw;
@@ -141,8 +141,7 @@ void stream_server::on_error(const std::exception& e) {
   std::fprintf(stderr, "pants: a server handler threw: %s\n", e.what());
 }
 
-template <class F>
-void stream_server::guarded(F&& f) {
+template <class F> void stream_server::guarded(F&& f) {
   try {
     f();
   } catch (const std::exception& e) {

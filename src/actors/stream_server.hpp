@@ -76,8 +76,7 @@ private:
   void handle_listening();
   void handle_accepted(accepted_msg& m);
   void handle_closed();
-  template <class F>
-  void guarded(F&& f);
+  template <class F> void guarded(F&& f);
 
   engine& engine_;
   factory make_channel_;

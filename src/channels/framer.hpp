@@ -53,8 +53,7 @@ public:
   /// during the call. Returns false when, after the complete frames, the
   /// buffer holds more than `limit()`: the caller reports an overflow and
   /// the buffer is cleared, so memory stays bounded.
-  template <class OnFrame>
-  bool feed(std::string&& bytes, OnFrame&& on_frame) {
+  template <class OnFrame> bool feed(std::string&& bytes, OnFrame&& on_frame) {
     if (delimiter_.type() == read_delimiter::kind::none && buffered() == 0) {
       if (!bytes.empty())
         on_frame(std::string_view(bytes)); // the common case: no copy

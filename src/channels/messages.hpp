@@ -77,57 +77,18 @@ struct accepted_msg {
 /// The channel is closed; nothing is delivered after this.
 struct closed_msg {};
 
-template <class Inspector>
-auto inspect(Inspector& f, net_error& x) {
-  return f(x.code, x.what);
-}
-template <class Inspector>
-auto inspect(Inspector& f, connected_msg&) {
-  return f();
-}
-template <class Inspector>
-auto inspect(Inspector& f, connect_failed_msg& x) {
-  return f(x.error);
-}
-template <class Inspector>
-auto inspect(Inspector& f, chunk_msg& x) {
-  return f(x.bytes);
-}
-template <class Inspector>
-auto inspect(Inspector& f, read_msg& x) {
-  return f(x.data);
-}
-template <class Inspector>
-auto inspect(Inspector& f, eof_msg&) {
-  return f();
-}
-template <class Inspector>
-auto inspect(Inspector& f, drained_msg&) {
-  return f();
-}
-template <class Inspector>
-auto inspect(Inspector& f, overflow_msg& x) {
-  return f(x.error);
-}
-template <class Inspector>
-auto inspect(Inspector& f, read_error_msg& x) {
-  return f(x.error);
-}
-template <class Inspector>
-auto inspect(Inspector& f, write_error_msg& x) {
-  return f(x.error);
-}
-template <class Inspector>
-auto inspect(Inspector& f, listening_msg&) {
-  return f();
-}
-template <class Inspector>
-auto inspect(Inspector& f, accepted_msg& x) {
-  return f(x.fd, x.peer);
-}
-template <class Inspector>
-auto inspect(Inspector& f, closed_msg&) {
-  return f();
-}
+template <class Inspector> auto inspect(Inspector& f, net_error& x) { return f(x.code, x.what); }
+template <class Inspector> auto inspect(Inspector& f, connected_msg&) { return f(); }
+template <class Inspector> auto inspect(Inspector& f, connect_failed_msg& x) { return f(x.error); }
+template <class Inspector> auto inspect(Inspector& f, chunk_msg& x) { return f(x.bytes); }
+template <class Inspector> auto inspect(Inspector& f, read_msg& x) { return f(x.data); }
+template <class Inspector> auto inspect(Inspector& f, eof_msg&) { return f(); }
+template <class Inspector> auto inspect(Inspector& f, drained_msg&) { return f(); }
+template <class Inspector> auto inspect(Inspector& f, overflow_msg& x) { return f(x.error); }
+template <class Inspector> auto inspect(Inspector& f, read_error_msg& x) { return f(x.error); }
+template <class Inspector> auto inspect(Inspector& f, write_error_msg& x) { return f(x.error); }
+template <class Inspector> auto inspect(Inspector& f, listening_msg&) { return f(); }
+template <class Inspector> auto inspect(Inspector& f, accepted_msg& x) { return f(x.fd, x.peer); }
+template <class Inspector> auto inspect(Inspector& f, closed_msg&) { return f(); }
 
 } // namespace pants

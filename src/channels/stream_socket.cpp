@@ -77,8 +77,7 @@ void stream_socket::start() {
   in_engine([self] { self->register_in_engine(); });
 }
 
-template <class F>
-void stream_socket::in_engine(F f) {
+template <class F> void stream_socket::in_engine(F f) {
   if (engine_.in_engine_thread())
     f();
   else
@@ -114,6 +113,13 @@ void stream_socket::connect(std::vector<endpoint> targets) {
 }
 
 void stream_socket::fail_connect(net_error error) {
+  {
+    // Closed while the name was resolving: close() has reported, and the
+    // engine may be gone by now (the resolver thread outlives it).
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ == state::closed || close_requested_)
+      return;
+  }
   auto self = shared_from_this();
   in_engine([self, error] {
     if (self->state_ == state::closed)
@@ -260,6 +266,8 @@ void stream_socket::on_writable() {
     if (flush_locked(err)) {
       report_drain_locked();
       close_after = state_ == state::ending;
+      if (write_shut_)
+        ::shutdown(fd_, SHUT_WR);
     }
   }
   if (err != 0)
@@ -316,10 +324,11 @@ void stream_socket::request_interest_update() {
 
 bool stream_socket::write(std::string_view data) {
   std::unique_lock<std::mutex> lock(mtx_);
-  if (state_ != state::open || close_requested_)
+  if (state_ != state::open || close_requested_ || write_shut_)
     throw state_error(state_ == state::closed || close_requested_
                           ? "pants: write on a closed channel"
                       : state_ == state::ending ? "pants: write after end()"
+                      : write_shut_             ? "pants: write after shutdown_write()"
                                                 : "pants: write before the channel is connected");
   if (data.empty())
     return false;
@@ -366,8 +375,8 @@ void stream_socket::write_file(int file_fd, off_t offset, std::size_t nbytes) {
     throw std::invalid_argument("pants: write_file region runs past the end of the file");
   {
     std::lock_guard<std::mutex> guard(mtx_);
-    if (state_ != state::open || close_requested_)
-      throw state_error("pants: write_file on a channel that is not open");
+    if (state_ != state::open || close_requested_ || write_shut_)
+      throw state_error("pants: write_file on a channel that is not open for writing");
     if (nbytes == 0)
       return;
     int dup = ::fcntl(file_fd, F_DUPFD_CLOEXEC, 0);
@@ -398,7 +407,8 @@ bool stream_socket::flush_locked(int& error) {
     auto& front = queue_.front();
     if (front.file_fd >= 0) {
       auto off = static_cast<off_t>(front.offset);
-      ssize_t n = ::sendfile(fd_, front.file_fd, &off, std::min<std::size_t>(front.file_left, 1u << 20));
+      ssize_t n =
+          ::sendfile(fd_, front.file_fd, &off, std::min<std::size_t>(front.file_left, 1u << 20));
       if (n < 0) {
         if (errno == EINTR)
           continue;
@@ -467,6 +477,14 @@ void stream_socket::end() {
     in_engine([self] { self->close_now(); });
   else
     request_interest_update(); // stop reading; the flush closes
+}
+
+void stream_socket::shutdown_write() {
+  std::lock_guard<std::mutex> guard(mtx_);
+  if (state_ != state::open || close_requested_ || write_shut_.exchange(true))
+    return;
+  if (queue_.empty())
+    ::shutdown(fd_, SHUT_WR); // else the flush that empties the queue does it
 }
 
 void stream_socket::close() {

@@ -26,8 +26,7 @@ namespace pants {
 /// `end`, `close`, `consumed`, `set_write_marks` and the getters are safe
 /// from any thread (a mutex guards the descriptor, state and queue).
 /// Owned through shared_ptr; the engine holds it while registered.
-class stream_socket final : public io_handler,
-                            public std::enable_shared_from_this<stream_socket> {
+class stream_socket final : public io_handler, public std::enable_shared_from_this<stream_socket> {
 public:
   enum class state { idle, connecting, open, ending, closed };
 
@@ -98,8 +97,18 @@ public:
 
   state current_state() const noexcept { return state_.load(); }
 
-  /// True while `write` is allowed: connected, not ending, not closing.
-  bool writable() const noexcept { return state_ == state::open && !close_requested_; }
+  /// True while `write` is allowed: connected, not ending, not closing,
+  /// writing not shut down.
+  bool writable() const noexcept { return reading() && !write_shut_; }
+
+  /// True while incoming data is delivered: connected, not ending, not
+  /// closing (a shut-down write side still reads).
+  bool reading() const noexcept { return state_ == state::open && !close_requested_; }
+
+  /// Half-close: no more writes; once the queue is flushed, the write side
+  /// is shut down (the peer reads EOF) while reading goes on until the
+  /// peer closes. Idempotent; a no-op unless open. Safe from any thread.
+  void shutdown_write();
   std::string local_address() const;
   std::string remote_address() const;
 
@@ -116,8 +125,7 @@ private:
 
   stream_socket(engine& eng, std::shared_ptr<event_sink> sink);
 
-  template <class F>
-  void in_engine(F f);
+  template <class F> void in_engine(F f);
   void register_in_engine();
   void start_connect();
   void finish_connect();
@@ -140,6 +148,7 @@ private:
   int fd_ = -1;
   std::atomic<state> state_{state::idle};
   std::atomic<bool> close_requested_{false};
+  std::atomic<bool> write_shut_{false}; // shutdown_write() called
   std::deque<out_item> queue_;
   std::atomic<std::size_t> queued_{0};
   std::size_t high_water_ = default_high_water;

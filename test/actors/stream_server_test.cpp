@@ -105,4 +105,27 @@ BOOST_AUTO_TEST_CASE(bad_port_and_bad_host_throw_invalid_argument) {
   BOOST_TEST(!srv->listening());
 }
 
+BOOST_AUTO_TEST_CASE(shutdown_write_flushes_then_reads_the_reply_until_the_peer_closes) {
+  auto srv = echo_server();
+  auto client = std::make_shared<recorder>(log, eng);
+  client->connect_hook = [](recorder& self) {
+    self.write("hello ");
+    self.write("world");
+    self.shutdown_write();
+    BOOST_CHECK_THROW(self.write("late"), state_error);
+    BOOST_TEST(!self.connected());
+  };
+  client->connect("127.0.0.1", srv->port());
+  BOOST_REQUIRE(log.wait_count("close"));
+  std::string echoed;
+  for (auto& e : log.snapshot())
+    if (e.rfind("read:", 0) == 0)
+      echoed += e.substr(5);
+  BOOST_TEST(echoed == "hello world");
+  BOOST_TEST(log.snapshot().back() == "close");
+  BOOST_TEST(log.count("close") == 1u);
+  srv->close();
+  BOOST_TEST(loop.wait_no_handles());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

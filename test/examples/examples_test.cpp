@@ -1,4 +1,413 @@
-// Placeholder: being written.
+// The examples, run as real child processes: each server is started on a
+// free loopback port, the test waits for its `listening` line, talks to it
+// over real sockets, then stops it with a signal and expects exit status 0.
+
+#include "support/loopback.hpp"
+
 #define BOOST_TEST_MODULE examples
 #include <boost/test/unit_test.hpp>
-BOOST_AUTO_TEST_CASE(placeholder) { BOOST_TEST(true); }
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <functional>
+#include <future>
+#include <memory>
+#include <netinet/in.h>
+#include <optional>
+#include <poll.h>
+#include <spawn.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+extern char** environ;
+
+using namespace pants::test;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+// Writing to a child's stdin after it exited must fail with EPIPE, not
+// kill the test.
+struct ignore_sigpipe {
+  ignore_sigpipe() { std::signal(SIGPIPE, SIG_IGN); }
+};
+
+/// Waits until `fd` is ready for `events` (or hung up), at most until
+/// `deadline`. Returns false on timeout.
+bool wait_ready(int fd, short events, clock_type::time_point deadline) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
+    if (left.count() < 0)
+      return false;
+    pollfd p{fd, events, 0};
+    int rc = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (rc > 0)
+      return true;
+    if (rc == 0 || errno != EINTR)
+      return false;
+  }
+}
+
+/// "exit N", "signal N" or "still running": readable in failure messages.
+std::string describe(std::optional<int> status) {
+  if (!status)
+    return "still running";
+  if (WIFEXITED(*status))
+    return "exit " + std::to_string(WEXITSTATUS(*status));
+  return "signal " + std::to_string(WTERMSIG(*status));
+}
+
+/// A running example with its stdout (and optionally stdin and stderr) on
+/// pipes. The destructor stops it (SIGTERM, then SIGKILL after a bounded
+/// wait) and reaps it, so a failed assertion never leaks a process.
+class child {
+public:
+  child(const std::vector<std::string>& args, bool pipe_stdin, bool pipe_stderr) {
+    int out[2], in[2] = {-1, -1}, err[2] = {-1, -1};
+    // O_CLOEXEC: no other child inherits these ends, so EOFs are reliable.
+    if (::pipe2(out, O_CLOEXEC) != 0 || (pipe_stdin && ::pipe2(in, O_CLOEXEC) != 0) ||
+        (pipe_stderr && ::pipe2(err, O_CLOEXEC) != 0))
+      throw std::runtime_error("pipe2 failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    if (pipe_stdin)
+      posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    else
+      posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (pipe_stderr)
+      posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    // The test ignores SIGPIPE, and an ignored signal stays ignored across
+    // exec: give the child default dispositions and an empty mask.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t defaults, none;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    int rc = ::posix_spawn(&pid_, argv[0], &actions, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    for (int fd : {out[1], in[0], err[1]})
+      if (fd >= 0)
+        ::close(fd);
+    out_fd_ = out[0];
+    in_fd_ = in[1];
+    err_fd_ = err[0];
+    if (rc != 0) {
+      pid_ = -1;
+      throw std::runtime_error("posix_spawn " + args[0] + " failed: " + std::to_string(rc));
+    }
+    // Readable once the child has exited: a bounded wait for exit without
+    // sleeping. (glibc 2.36's <sys/pidfd.h> lacks extern "C": use syscall.)
+    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    if (pidfd_ < 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      throw std::runtime_error("pidfd_open failed");
+    }
+  }
+
+  ~child() {
+    if (pid_ > 0 && !status_) {
+      ::kill(pid_, SIGTERM);
+      if (!wait_exit(std::chrono::seconds(5))) {
+        ::kill(pid_, SIGKILL);
+        wait_exit(patience);
+      }
+    }
+    for (int fd : {out_fd_, in_fd_, err_fd_, pidfd_})
+      if (fd >= 0)
+        ::close(fd);
+  }
+  child(const child&) = delete;
+  child& operator=(const child&) = delete;
+
+  /// Reads stdout until `done(everything read so far)` holds, EOF or the
+  /// bounded wait ends. Returns whether `done` held.
+  bool read_until(const std::function<bool(const std::string&)>& done) {
+    auto deadline = clock_type::now() + patience;
+    while (!done(out_)) {
+      if (out_eof_ || !wait_ready(out_fd_, POLLIN, deadline))
+        return false;
+      char buf[4096];
+      auto n = ::read(out_fd_, buf, sizeof buf);
+      if (n == 0)
+        out_eof_ = true;
+      else if (n > 0)
+        out_.append(buf, static_cast<std::size_t>(n));
+      else if (errno != EINTR)
+        return false;
+    }
+    return true;
+  }
+
+  /// Reads stdout to EOF (bounded); returns whether EOF came.
+  bool read_to_eof() {
+    read_until([this](const std::string&) { return out_eof_; });
+    return out_eof_;
+  }
+
+  /// Everything read from stdout so far.
+  const std::string& out() const { return out_; }
+
+  /// Reads stderr to EOF (bounded); needs `pipe_stderr`.
+  std::string err() {
+    std::string text;
+    char buf[4096];
+    auto deadline = clock_type::now() + patience;
+    while (wait_ready(err_fd_, POLLIN, deadline)) {
+      auto n = ::read(err_fd_, buf, sizeof buf);
+      if (n <= 0 && !(n < 0 && errno == EINTR))
+        break;
+      if (n > 0)
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    return text;
+  }
+
+  /// Writes all of `data` to the child's stdin; needs `pipe_stdin`.
+  void write_stdin(const std::string& data) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+      auto n = ::write(in_fd_, data.data() + done, data.size() - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        throw std::runtime_error("write to the child's stdin failed");
+      done += static_cast<std::size_t>(n);
+    }
+  }
+
+  void close_stdin() {
+    ::close(in_fd_);
+    in_fd_ = -1;
+  }
+
+  /// Waits at most `limit` for the child to exit; its wait status, or
+  /// nothing if it is still running.
+  std::optional<int> wait_exit(std::chrono::milliseconds limit = patience) {
+    if (!status_ && wait_ready(pidfd_, POLLIN, clock_type::now() + limit)) {
+      int st = 0;
+      while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+      }
+      status_ = st;
+    }
+    return status_;
+  }
+
+  /// Sends `sig` and waits (bounded) for the exit.
+  std::optional<int> stop(int sig = SIGTERM) {
+    if (!status_)
+      ::kill(pid_, sig);
+    return wait_exit();
+  }
+
+private:
+  pid_t pid_ = -1;
+  int pidfd_ = -1, out_fd_ = -1, in_fd_ = -1, err_fd_ = -1;
+  std::string out_;
+  bool out_eof_ = false;
+  std::optional<int> status_;
+};
+
+std::string example(const std::string& name) {
+  return std::string(PANTS_EXAMPLES_DIR) + "/" + name;
+}
+
+/// A port nothing listens on right now: bound to port 0, then released.
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_ANY);
+  socklen_t len = sizeof sa;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&sa), len) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0)
+    throw std::runtime_error("cannot find a free port");
+  ::close(fd);
+  return ntohs(sa.sin_port);
+}
+
+bool has_line_with(const std::string& text, const std::string& word) {
+  auto end = text.find('\n');
+  return end != std::string::npos && text.substr(0, end).find(word) != std::string::npos;
+}
+
+/// An example server listening on `port`.
+struct running_server {
+  std::unique_ptr<child> proc;
+  std::uint16_t port = 0;
+};
+
+/// Starts the server example `name` on a free port and waits (bounded) for
+/// its `listening` line. Another process may take the port between our
+/// probe and the example's bind: the example then exits, and we retry.
+running_server start_server(const std::string& name) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto port = free_port();
+    auto proc = std::make_unique<child>(
+        std::vector<std::string>{example(name), std::to_string(port)}, false, false);
+    if (proc->read_until([](const std::string& s) { return s.find('\n') != std::string::npos; })) {
+      BOOST_TEST_REQUIRE(has_line_with(proc->out(), "listening"), proc->out());
+      BOOST_TEST(has_line_with(proc->out(), std::to_string(port)), proc->out());
+      return {std::move(proc), port};
+    }
+    BOOST_TEST_MESSAGE(name << " did not start on port " << port << ": "
+                            << describe(proc->wait_exit(std::chrono::seconds(1))));
+  }
+  throw std::runtime_error(name + " never printed its listening line");
+}
+
+/// Sends `line` and waits until its own copy comes back: from then on the
+/// server has registered this client in its room.
+void join(blocking_client& c, const std::string& line) {
+  c.send(line);
+  BOOST_TEST_REQUIRE(c.recv_exactly(line.size()) == line);
+}
+
+} // namespace
+
+BOOST_TEST_GLOBAL_FIXTURE(ignore_sigpipe);
+
+// -- echo_server --------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(echo_server_sends_every_byte_back_and_exits_zero_on_sigterm) {
+  auto srv = start_server("echo_server");
+  blocking_client c(srv.port);
+  c.send("hello, pants\n");
+  BOOST_TEST(c.recv_exactly(13) == "hello, pants\n");
+  std::string blob;
+  for (std::size_t i = 0; i < 256 * 1024; ++i)
+    blob += static_cast<char>(i * 7 % 256);
+  auto sent = std::async(std::launch::async, [&] { c.send(blob); });
+  BOOST_TEST((c.recv_exactly(blob.size()) == blob));
+  sent.get();
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+}
+
+BOOST_AUTO_TEST_CASE(echo_server_answers_a_half_closed_client_then_closes) {
+  auto srv = start_server("echo_server"); // `printf hello | nc` in C++
+  blocking_client c(srv.port);
+  c.send("hello");
+  c.shutdown_write();
+  BOOST_TEST(c.recv_exactly(5) == "hello");
+  BOOST_TEST(c.peer_closed());
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+}
+
+BOOST_AUTO_TEST_CASE(echo_server_exits_zero_on_sigint_with_a_client_connected) {
+  auto srv = start_server("echo_server");
+  blocking_client c(srv.port);
+  c.send("x");
+  BOOST_TEST(c.recv_exactly(1) == "x");
+  BOOST_TEST(describe(srv.proc->stop(SIGINT)) == "exit 0");
+  BOOST_TEST(c.peer_closed());
+}
+
+// -- echo_to_all ----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(echo_to_all_sends_each_line_to_every_client_including_the_sender) {
+  auto srv = start_server("echo_to_all");
+  blocking_client a(srv.port);
+  join(a, "a joined\n");
+  blocking_client b(srv.port); // connects after a's line went out
+  join(b, "b joined\n");
+  BOOST_TEST(a.recv_exactly(9) == "b joined\n"); // a was in the room already
+  a.send("from a\n");                            // both lines in flight at once
+  b.send("from b\n");
+  for (auto* c : {&a, &b}) {
+    auto got = c->recv_exactly(14);
+    BOOST_TEST((got == "from a\nfrom b\n" || got == "from b\nfrom a\n"), got);
+  }
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+}
+
+BOOST_AUTO_TEST_CASE(echo_to_all_holds_a_partial_line_until_its_newline_arrives) {
+  auto srv = start_server("echo_to_all");
+  blocking_client a(srv.port);
+  join(a, "a\n");
+  blocking_client b(srv.port);
+  join(b, "b\n");
+  BOOST_TEST(a.recv_exactly(2) == "b\n");
+  a.send("par");    // no '\n' yet: nobody may see it
+  b.send("ping\n"); // most likely read after "par"
+  BOOST_TEST(a.recv_exactly(5) == "ping\n");
+  BOOST_TEST(b.recv_exactly(5) == "ping\n");
+  a.send("tial\n");
+  // Had "par" been passed on early, it would sit before "ping" or "partial".
+  BOOST_TEST(a.recv_exactly(8) == "partial\n");
+  BOOST_TEST(b.recv_exactly(8) == "partial\n");
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+}
+
+BOOST_AUTO_TEST_CASE(echo_to_all_keeps_broadcasting_while_other_clients_reset) {
+  auto srv = start_server("echo_to_all");
+  blocking_client a(srv.port);
+  join(a, "a\n");
+  std::vector<std::unique_ptr<blocking_client>> others;
+  for (int i = 0; i < 20; ++i) {
+    others.push_back(std::make_unique<blocking_client>(srv.port));
+    join(*others.back(), "o" + std::to_string(i + 10) + "\n");
+    BOOST_TEST_REQUIRE(a.recv_exactly(4) == "o" + std::to_string(i + 10) + "\n");
+  }
+  // The others vanish while a's lines are being broadcast to them: writes
+  // to channels closing under the broadcast must not cost a any line.
+  std::string expected;
+  for (int i = 0; i < 200; ++i) {
+    auto line = "line " + std::to_string(i + 100) + "\n";
+    expected += line;
+    a.send(line);
+    if (i % 10 == 0)
+      others[static_cast<std::size_t>(i / 10)]->reset();
+  }
+  BOOST_TEST(a.recv_exactly(expected.size()) == expected);
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+}
+
+// -- line_client ------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(line_client_prints_what_echo_server_returns_and_exits_zero_at_stdin_eof) {
+  auto srv = start_server("echo_server");
+  child client({example("line_client"), "127.0.0.1", std::to_string(srv.port)}, true, false);
+  client.write_stdin("one\ntwo\n");
+  client.close_stdin();
+  BOOST_TEST(client.read_to_eof());
+  BOOST_TEST(client.out() == "one\ntwo\n");
+  BOOST_TEST(describe(client.wait_exit()) == "exit 0");
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+}
+
+BOOST_AUTO_TEST_CASE(line_client_exits_when_the_server_goes_away_with_stdin_still_open) {
+  auto srv = start_server("echo_server");
+  child client({example("line_client"), "127.0.0.1", std::to_string(srv.port)}, true, false);
+  client.write_stdin("ping\n");
+  BOOST_TEST_REQUIRE(client.read_until([](const std::string& s) { return s == "ping\n"; }));
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+  BOOST_TEST(client.read_to_eof());
+  BOOST_TEST(describe(client.wait_exit()) == "exit 0");
+}
+
+BOOST_AUTO_TEST_CASE(line_client_reports_a_refused_connection_and_exits_nonzero) {
+  auto port = free_port(); // nothing listens there
+  child client({example("line_client"), "127.0.0.1", std::to_string(port)}, true, true);
+  BOOST_TEST(client.read_to_eof());
+  BOOST_TEST(client.out() == "");
+  BOOST_TEST(client.err().find("cannot connect") != std::string::npos);
+  BOOST_TEST(describe(client.wait_exit()) == "exit 1");
+}
