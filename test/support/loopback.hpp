@@ -78,10 +78,10 @@ private:
 class event_log {
 public:
   void add(std::string e) {
-    {
-      std::lock_guard<std::mutex> guard(m_);
-      events_.push_back(std::move(e));
-    }
+    // Notify under the lock: a waiter woken by the last event may destroy
+    // the log as soon as it can take the lock.
+    std::lock_guard<std::mutex> guard(m_);
+    events_.push_back(std::move(e));
     cv_.notify_all();
   }
 
