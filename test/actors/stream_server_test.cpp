@@ -63,8 +63,7 @@ BOOST_AUTO_TEST_CASE(half_closed_client_gets_its_echo_then_eof) {
 }
 
 BOOST_AUTO_TEST_CASE(channels_lists_live_connections_and_forgets_closed_ones) {
-  auto srv = std::make_shared<server>(
-      [this] { return std::make_shared<recorder>(log, eng); }, eng);
+  auto srv = std::make_shared<server>([this] { return std::make_shared<recorder>(log, eng); }, eng);
   srv->listen("127.0.0.1", 0);
   {
     blocking_client a(srv->port());

@@ -47,8 +47,7 @@ public:
   }
 
   /// Runs `f` in the engine thread and returns its result (bounded wait).
-  template <class F>
-  auto call(F f) -> decltype(f()) {
+  template <class F> auto call(F f) -> decltype(f()) {
     auto task = std::make_shared<std::packaged_task<decltype(f())()>>(std::move(f));
     auto result = task->get_future();
     eng_.post([task] { (*task)(); });

@@ -33,8 +33,7 @@ public:
   void deliver(closed_msg m) override { send(std::move(m)); }
 
 private:
-  template <class T>
-  bool send(T&& m) {
+  template <class T> bool send(T&& m) {
     auto target = caf::actor_cast<caf::actor>(target_.lock());
     if (!target)
       return false;
