@@ -55,6 +55,7 @@ caf::behavior stream_actor::make_behavior() {
       [ch](read_error_msg& m) { ch->run_handler([&] { ch->handle_error(true, m.error); }); },
       [ch](write_error_msg& m) { ch->run_handler([&] { ch->handle_error(false, m.error); }); },
       [ch](reframe_atom) { ch->run_handler([ch] { ch->reframe(); }); },
+      [ch](detail::channel_timer_msg& m) { ch->run_handler([&] { ch->handle_timer(m); }); },
       [this, ch](closed_msg) {
         ch->run_handler([ch] { ch->handle_closed(); });
         registry::instance().remove(id());
@@ -190,6 +191,12 @@ std::string stream::local_address() const { return socket_ ? socket_->local_addr
 std::string stream::remote_address() const { return socket_ ? socket_->remote_address() : ""; }
 caf::actor stream::actor() const { return actor_; }
 
+const caf::actor& stream::actor_checked() const {
+  if (!actor_)
+    throw state_error("pants: channel timers need a channel that is connecting or connected");
+  return actor_;
+}
+
 void stream::read_delimiter(pants::read_delimiter d) {
   framer_.delimiter(std::move(d));
   // Outside on_read, complete frames already buffered are delivered by a
@@ -317,12 +324,27 @@ void stream::handle_closed() {
   if (finished_)
     return;
   finished_ = true;
+  timers_.cancel_all();
   framer_.clear();
   // Leave the server's registry first: once on_close runs (and after), the
   // server no longer lists this channel.
   if (auto owner = server_.lock())
     owner->forget(this);
   guarded([this] { on_close(); });
+}
+
+void stream::handle_timer(detail::channel_timer_msg& m) {
+  if (m.pending)
+    *m.pending = false; // the engine may queue the next loop run
+  auto on_err = [this](const std::exception& e) {
+    report([this](const std::exception& x) { on_error(x); }, e);
+  };
+  if (finished_ || !m.record->run(on_err))
+    return;
+  if (m.record->interval() != detail::channel_timers::duration{0}) {
+    m.record->due(m.record->next_due(engine_.clock().now()));
+    detail::channel_timers::arm(engine_, actor_, m.record);
+  }
 }
 
 } // namespace pants

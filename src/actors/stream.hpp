@@ -1,8 +1,10 @@
 #pragma once
 
+#include "actors/detail/channel_timers.hpp"
 #include "channels/framer.hpp"
 #include "channels/messages.hpp"
 #include "channels/read_delimiter.hpp"
+#include "engine/timer.hpp"
 
 #include <caf/actor.hpp>
 
@@ -102,6 +104,35 @@ public:
   /// send it their own messages (handled by an actor-style behaviour).
   caf::actor actor() const;
 
+  // -- timers (safe from any thread, once connecting or connected) --------------
+  //
+  // The channel's own callback/loop/defer/cycle: like the engine's, but `f`
+  // runs inside this channel's actor (so it may touch the channel's state,
+  // and never runs concurrently with its callbacks), and every timer is
+  // cancelled when the channel closes. An exception from `f` goes to
+  // `on_error`. Throw state_error before connect()/accept and after close,
+  // std::invalid_argument for a delay or interval <= 0.
+
+  template <class F, class... Args> timer callback(F&& f, Args&&... args) {
+    return timers_.add_callback(actor_checked(),
+                                bind(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+  template <class F, class... Args> timer loop(F&& f, Args&&... args) {
+    return timers_.add_loop(engine_, actor_checked(),
+                            bind(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+  template <class Rep, class Period, class F, class... Args>
+  timer defer(std::chrono::duration<Rep, Period> delay, F&& f, Args&&... args) {
+    return timers_.add_timed(engine_, actor_checked(), detail::checked_delay(delay, "defer delay"),
+                             {}, bind(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+  template <class Rep, class Period, class F, class... Args>
+  timer cycle(std::chrono::duration<Rep, Period> interval, F&& f, Args&&... args) {
+    auto d = detail::checked_delay(interval, "cycle interval");
+    return timers_.add_timed(engine_, actor_checked(), d, d,
+                             bind(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+
   // -- reading (handler) ---------------------------------------------------
 
   /// Changes how bytes are split into `on_read` calls; applies at once to
@@ -152,6 +183,12 @@ private:
   template <class F> void run_handler(F&& f);
   bool deliver_frames(std::string&& bytes);
 
+  void handle_timer(detail::channel_timer_msg& m);
+  const caf::actor& actor_checked() const;
+  template <class F, class... Args> static std::function<void()> bind(F&& f, Args&&... args) {
+    return detail::bind_timer(std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
   void spawn_actor();
   void adopt(int fd, std::shared_ptr<stream_server> owner);
   std::shared_ptr<stream_socket> socket_checked() const;
@@ -164,6 +201,7 @@ private:
   caf::actor actor_;
   std::weak_ptr<stream_server> server_;
   framer framer_;
+  detail::channel_timers timers_;
   bool in_feed_ = false;
   bool reframe_pending_ = false;
   bool drain_due_ = false;

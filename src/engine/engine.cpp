@@ -3,6 +3,7 @@
 #include "engine/epoll_backend.hpp"
 #include "engine/poll_backend.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -32,14 +33,22 @@ namespace {
 constexpr std::uint32_t wake_generation = 0;
 } // namespace
 
-engine::engine(const std::string& backend_name)
-    : backend_(backend::make(backend_name)), wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+engine::engine(const std::string& backend_name, std::shared_ptr<clock_service> clock)
+    : backend_(backend::make(backend_name)), wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      clock_(std::move(clock)), anchor_(std::make_shared<anchor>()) {
+  anchor_->eng = this;
   if (wake_fd_ < 0)
     throw std::system_error(errno, std::generic_category(), "eventfd");
   backend_->add(wake_fd_, io_event::readable, static_cast<std::uint32_t>(wake_fd_));
 }
 
 engine::~engine() {
+  {
+    std::lock_guard<std::mutex> guard(anchor_->mtx);
+    anchor_->eng = nullptr; // timers firing from now on find no engine
+  }
+  for (auto& l : loops_)
+    l->cancel();
   table_.clear(); // handlers close their own descriptors
   ::close(wake_fd_);
 }
@@ -119,11 +128,78 @@ void engine::poll(std::chrono::milliseconds timeout) {
     pending = !posted_.empty();
   }
   ready_.clear();
-  backend_->wait(pending ? std::chrono::milliseconds(0) : timeout, ready_);
+  // An active loop timer runs every iteration: wait for I/O without sleeping.
+  bool busy = pending || !loops_.empty();
+  backend_->wait(busy ? std::chrono::milliseconds(0) : timeout, ready_);
   for (const auto& ev : ready_)
     dispatch(ev);
   run_posted();
+  run_loops();
   owner_ = previous;
+}
+
+// -- timers ---------------------------------------------------------------------
+
+clock_service& engine::clock() {
+  std::lock_guard<std::mutex> guard(clock_mtx_);
+  if (!clock_)
+    clock_ = default_clock_service();
+  return *clock_;
+}
+
+timer engine::add_callback(std::function<void()> fn) {
+  auto record =
+      std::make_shared<detail::timer_record>(std::move(fn), clock_service::clock::duration{0});
+  post([record] { record->run(); });
+  return timer(record);
+}
+
+timer engine::add_loop(std::function<void()> fn) {
+  auto record =
+      std::make_shared<detail::timer_record>(std::move(fn), clock_service::clock::duration{0});
+  // Joins the loops from the next iteration, even when scheduled by a loop.
+  post([this, record] { loops_.push_back(record); });
+  return timer(record);
+}
+
+void engine::run_loops() {
+  if (loops_.empty())
+    return;
+  // Loops added while these run start next iteration (they arrive by post).
+  auto current = loops_;
+  for (auto& record : current)
+    record->run();
+  loops_.erase(
+      std::remove_if(loops_.begin(), loops_.end(), [](const auto& r) { return r->cancelled(); }),
+      loops_.end());
+}
+
+timer engine::add_timed(clock_service::clock::duration delay,
+                        clock_service::clock::duration interval, std::function<void()> fn) {
+  auto record = std::make_shared<detail::timer_record>(std::move(fn), interval);
+  if (delay == clock_service::clock::duration::max())
+    return timer(record); // centuries away: never fires, never overflows
+  record->due(clock().now() + delay);
+  arm(record);
+  return timer(record);
+}
+
+void engine::arm(std::shared_ptr<detail::timer_record> record) {
+  auto at = record->due();
+  clock().schedule(at, [a = anchor_, record = std::move(record)] {
+    if (record->cancelled())
+      return;
+    std::lock_guard<std::mutex> guard(a->mtx);
+    if (a->eng != nullptr)
+      a->eng->post([eng = a->eng, record] { eng->run_timed(record); });
+  });
+}
+
+void engine::run_timed(const std::shared_ptr<detail::timer_record>& record) {
+  if (!record->run() || record->interval() == clock_service::clock::duration{0})
+    return;
+  record->due(record->next_due(clock().now()));
+  arm(record);
 }
 
 void engine::dispatch(const ready_event& ev) {

@@ -1,7 +1,9 @@
 #pragma once
 
 #include "engine/backend.hpp"
+#include "engine/clock_service.hpp"
 #include "engine/io_handler.hpp"
+#include "engine/timer.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -28,9 +30,12 @@ namespace pants {
 class engine {
 public:
   /// Makes an engine on the backend named "epoll" or "poll"; an empty name
-  /// takes `PANTS_BACKEND` from the environment, else epoll.
+  /// takes `PANTS_BACKEND` from the environment, else epoll. `clock` drives
+  /// `defer` and `cycle` (default: CAF's clock on the runtime's actor
+  /// system, made on first use; tests pass one on CAF's virtual clock).
   /// Throws std::invalid_argument for an unknown backend name.
-  explicit engine(const std::string& backend_name = "");
+  explicit engine(const std::string& backend_name = "",
+                  std::shared_ptr<clock_service> clock = nullptr);
   ~engine();
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
@@ -62,6 +67,45 @@ public:
   /// order with other posted tasks. Safe from any thread.
   void post(std::function<void()> task);
 
+  // -- timers (Pants' callback, loop, defer, cycle) -----------------------------
+  //
+  // Each runs `f(args...)` in the engine thread, with `args` bound now, and
+  // returns a handle that cancels it (see `timer`). An exception thrown by
+  // `f` is caught and logged; other timers and later runs go on. Safe from
+  // any thread.
+
+  /// Runs once, at the next iteration (after the calling code returns).
+  template <class F, class... Args> timer callback(F&& f, Args&&... args) {
+    return add_callback(detail::bind_timer(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+
+  /// Runs once per iteration, from the next one, until cancelled. While a
+  /// loop is active the engine does not sleep waiting for I/O (it polls
+  /// with a zero timeout), so I/O is still served every iteration.
+  template <class F, class... Args> timer loop(F&& f, Args&&... args) {
+    return add_loop(detail::bind_timer(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+
+  /// Runs once, `delay` after the call (steady clock, never early).
+  /// Throws std::invalid_argument for `delay <= 0`.
+  template <class Rep, class Period, class F, class... Args>
+  timer defer(std::chrono::duration<Rep, Period> delay, F&& f, Args&&... args) {
+    return add_timed(detail::checked_delay(delay, "defer delay"), clock_service::clock::duration{0},
+                     detail::bind_timer(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+
+  /// Runs every `interval` on a fixed grid from the call: no drift, and a
+  /// late run causes no burst of catch-up runs (missed slots are skipped).
+  /// Throws std::invalid_argument for `interval <= 0`.
+  template <class Rep, class Period, class F, class... Args>
+  timer cycle(std::chrono::duration<Rep, Period> interval, F&& f, Args&&... args) {
+    auto d = detail::checked_delay(interval, "cycle interval");
+    return add_timed(d, d, detail::bind_timer(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+
+  /// The clock behind `defer` and `cycle` (made on first use).
+  clock_service& clock();
+
   /// Watches `fd` for `mask` (io_event bits; may be 0: registered but not
   /// polled). The engine keeps `handler` alive while registered and never
   /// owns the descriptor. Must be called in the engine thread.
@@ -90,6 +134,13 @@ private:
     std::uint32_t mask = 0;
   };
 
+  timer add_callback(std::function<void()> fn);
+  timer add_loop(std::function<void()> fn);
+  timer add_timed(clock_service::clock::duration delay, clock_service::clock::duration interval,
+                  std::function<void()> fn);
+  void arm(std::shared_ptr<detail::timer_record> record);
+  void run_timed(const std::shared_ptr<detail::timer_record>& record);
+  void run_loops();
   void run_posted();
   void dispatch(const ready_event& ev);
   void drain_wakeup();
@@ -107,6 +158,18 @@ private:
   std::vector<std::function<void()>> posted_;
   std::vector<std::function<void()>> running_tasks_;
   std::atomic<bool> wake_pending_{false};
+
+  // Timers: the clock (made on first use), the active loops (engine
+  // thread), and the anchor through which a firing timer finds this engine,
+  // cut when the engine is destroyed.
+  struct anchor {
+    std::mutex mtx;
+    engine* eng;
+  };
+  std::mutex clock_mtx_;
+  std::shared_ptr<clock_service> clock_;
+  std::vector<std::shared_ptr<detail::timer_record>> loops_;
+  std::shared_ptr<anchor> anchor_;
 
   std::atomic<bool> running_{false};
   std::atomic<bool> stop_requested_{false};

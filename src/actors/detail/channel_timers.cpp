@@ -1,0 +1,99 @@
+#include "actors/detail/channel_timers.hpp"
+
+#include "channels/errors.hpp"
+#include "engine/engine.hpp"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/send.hpp>
+
+#include <algorithm>
+
+// Local only: carries a shared pointer, never serialised.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pants::detail::channel_timer_msg)
+
+namespace pants::detail {
+
+namespace {
+
+void send_run(const caf::weak_actor_ptr& target, channel_timer_msg msg) {
+  if (auto a = caf::actor_cast<caf::actor>(target.lock()))
+    caf::anon_send(a, std::move(msg));
+}
+
+} // namespace
+
+std::shared_ptr<timer_record> channel_timers::track(std::function<void()> fn, duration interval) {
+  auto record = std::make_shared<timer_record>(std::move(fn), interval);
+  std::lock_guard<std::mutex> guard(mtx_);
+  if (closed_)
+    throw state_error("pants: timer on a closed channel");
+  // Forget finished timers once the list has doubled, so a channel that
+  // schedules many one-shot timers keeps a list of its live ones only.
+  if (records_.size() >= 16 && records_.size() == records_.capacity())
+    records_.erase(std::remove_if(records_.begin(), records_.end(),
+                                  [](const auto& w) {
+                                    auto r = w.lock();
+                                    return !r || r->cancelled();
+                                  }),
+                   records_.end());
+  records_.push_back(record);
+  return record;
+}
+
+timer channel_timers::add_callback(const caf::actor& target, std::function<void()> fn) {
+  auto record = track(std::move(fn), duration{0});
+  caf::anon_send(target, channel_timer_msg{record, nullptr});
+  return timer(record);
+}
+
+timer channel_timers::add_loop(engine& eng, const caf::actor& target, std::function<void()> fn) {
+  auto record = track(std::move(fn), duration{0});
+  auto pending = std::make_shared<std::atomic<bool>>(false);
+  // An engine loop that hands the channel one run per iteration (skipping
+  // iterations while the previous run is still queued), and ends itself
+  // once the channel's timer is cancelled.
+  auto self = std::make_shared<timer>();
+  *self = eng.loop([record, pending, self, weak = caf::actor_cast<caf::weak_actor_ptr>(target)] {
+    if (record->cancelled()) {
+      self->cancel();
+      return;
+    }
+    if (!pending->exchange(true))
+      send_run(weak, channel_timer_msg{record, pending});
+  });
+  return timer(record);
+}
+
+timer channel_timers::add_timed(engine& eng, const caf::actor& target, duration delay,
+                                duration interval, std::function<void()> fn) {
+  auto record = track(std::move(fn), interval);
+  if (delay == duration::max())
+    return timer(record); // centuries away: never fires
+  record->due(eng.clock().now() + delay);
+  arm(eng, target, record);
+  return timer(record);
+}
+
+void channel_timers::arm(engine& eng, const caf::actor& target,
+                         std::shared_ptr<timer_record> record) {
+  auto at = record->due();
+  eng.clock().schedule(
+      at, [record = std::move(record), weak = caf::actor_cast<caf::weak_actor_ptr>(target)] {
+        if (!record->cancelled())
+          send_run(weak, channel_timer_msg{record, nullptr});
+      });
+}
+
+void channel_timers::cancel_all() {
+  std::vector<std::weak_ptr<timer_record>> all;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    closed_ = true;
+    all.swap(records_);
+  }
+  for (auto& w : all)
+    if (auto r = w.lock())
+      r->cancel();
+}
+
+} // namespace pants::detail

@@ -1,0 +1,56 @@
+#pragma once
+
+#include "engine/timer.hpp"
+
+#include <caf/actor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace pants {
+class engine;
+} // namespace pants
+
+namespace pants::detail {
+
+/// A due run of a channel timer, sent to the channel's actor. `pending`
+/// (loops only) is cleared by the actor, so a slow channel never has more
+/// than one loop run queued.
+struct channel_timer_msg {
+  std::shared_ptr<timer_record> record;
+  std::shared_ptr<std::atomic<bool>> pending;
+};
+
+/// The timers a channel scheduled on itself: each run is a message to the
+/// channel's actor, so the function runs there and may touch the channel's
+/// state; `defer`/`cycle` wake-ups come from the engine's clock (CAF
+/// delayed messages). All are cancelled when the channel closes.
+/// Safe from any thread.
+class channel_timers {
+public:
+  using duration = std::chrono::steady_clock::duration;
+
+  timer add_callback(const caf::actor& target, std::function<void()> fn);
+  timer add_loop(engine& eng, const caf::actor& target, std::function<void()> fn);
+  timer add_timed(engine& eng, const caf::actor& target, duration delay, duration interval,
+                  std::function<void()> fn);
+
+  /// Schedules the next run of a cycle at `record->due()`.
+  static void arm(engine& eng, const caf::actor& target, std::shared_ptr<timer_record> record);
+
+  /// Cancels every timer and refuses new ones (the channel closed).
+  void cancel_all();
+
+private:
+  std::shared_ptr<timer_record> track(std::function<void()> fn, duration interval);
+
+  std::mutex mtx_;
+  std::vector<std::weak_ptr<timer_record>> records_;
+  bool closed_ = false;
+};
+
+} // namespace pants::detail

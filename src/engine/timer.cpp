@@ -1,0 +1,49 @@
+#include "engine/timer.hpp"
+
+#include <cstdio>
+
+namespace pants::detail {
+
+bool timer_record::run(const error_handler& on_error) {
+  std::lock_guard<std::mutex> guard(run_mtx_);
+  if (cancelled_ || !fn_)
+    return false;
+  runner_ = std::this_thread::get_id();
+  try {
+    fn_();
+  } catch (const std::exception& e) {
+    if (on_error)
+      on_error(e);
+    else
+      std::fprintf(stderr, "pants: a timer threw: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "pants: a timer threw a non-standard exception\n");
+  }
+  runner_ = std::thread::id{};
+  if (cancelled_) {
+    fn_ = nullptr; // cancelled from inside: release what it captured now
+    return false;
+  }
+  return true;
+}
+
+void timer_record::cancel() {
+  if (cancelled_.exchange(true))
+    return;
+  if (runner_.load() == std::this_thread::get_id())
+    return; // from inside the function: run() releases it on return
+  // Waits for a run in progress on another thread, so none is running or
+  // will start once this returns.
+  std::lock_guard<std::mutex> guard(run_mtx_);
+  fn_ = nullptr;
+}
+
+timer_record::clock::time_point timer_record::next_due(clock::time_point now) const noexcept {
+  auto next = due_ + interval_;
+  if (next > now)
+    return next;
+  auto missed = (now - due_) / interval_; // whole intervals elapsed since `due`
+  return due_ + interval_ * (missed + 1);
+}
+
+} // namespace pants::detail

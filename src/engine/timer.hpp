@@ -1,0 +1,113 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace pants {
+
+namespace detail {
+
+/// One scheduled function (Pants' callback, loop, defer or cycle) and its
+/// cancellation state, shared by the handle and whoever runs it.
+///
+/// `run` and `cancel` are safe from any thread. After `cancel` returns, the
+/// function never starts again and is not running (unless `cancel` was
+/// called from inside it, which simply stops later runs).
+class timer_record {
+public:
+  using clock = std::chrono::steady_clock;
+  using error_handler = std::function<void(const std::exception&)>;
+
+  /// `interval` is zero except for a cycle.
+  timer_record(std::function<void()> fn, clock::duration interval)
+      : fn_(std::move(fn)), interval_(interval) {}
+
+  /// Runs the function unless cancelled; an exception it throws goes to
+  /// `on_error` (default: logged to stderr). Returns false when cancelled
+  /// (before or during the run): the caller must not run or re-arm it again.
+  bool run(const error_handler& on_error = nullptr);
+
+  /// Cancels; releases the function (and what it captured) unless called
+  /// from inside it, in which case it is released when that run returns.
+  void cancel();
+
+  bool cancelled() const noexcept { return cancelled_.load(); }
+  clock::duration interval() const noexcept { return interval_; }
+
+  /// The deadline of the next run of a defer or cycle.
+  clock::time_point due() const noexcept { return due_; }
+  void due(clock::time_point t) noexcept { due_ = t; }
+
+  /// For a cycle that ran at `now`: the next point of its grid
+  /// (`due + k * interval`) after `now`, so a late run causes no burst of
+  /// catch-up runs and the grid never drifts.
+  clock::time_point next_due(clock::time_point now) const noexcept;
+
+private:
+  std::mutex run_mtx_;
+  std::atomic<bool> cancelled_{false};
+  std::atomic<std::thread::id> runner_{};
+  std::function<void()> fn_;
+  clock::duration interval_;
+  clock::time_point due_{};
+};
+
+} // namespace detail
+
+/// A handle to a scheduled timer. Calling it, or `cancel()`, cancels the
+/// timer: from any thread, including from inside the timer's own function;
+/// no run starts after it returns. Cancelling twice, or after the last run,
+/// is harmless. Copyable; a default-constructed handle cancels nothing.
+class timer {
+public:
+  timer() = default;
+  explicit timer(std::shared_ptr<detail::timer_record> record) : record_(std::move(record)) {}
+
+  void cancel() const {
+    if (record_)
+      record_->cancel();
+  }
+  void operator()() const { cancel(); }
+
+  /// True once cancelled (by this handle, a copy, or a closing channel).
+  bool cancelled() const noexcept { return record_ && record_->cancelled(); }
+
+private:
+  std::shared_ptr<detail::timer_record> record_;
+};
+
+namespace detail {
+
+/// Binds `args` (copied or moved now) to `f`; each run passes the bound
+/// values on, as Pants does.
+template <class F, class... Args> std::function<void()> bind_timer(F&& f, Args&&... args) {
+  return [f = std::forward<F>(f), bound = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+    std::apply(f, bound);
+  };
+}
+
+/// Converts a user's delay to the clock's duration. Throws
+/// std::invalid_argument for `delay <= 0`. A delay too long for the clock
+/// (centuries) yields `clock::duration::max()`: such a timer never fires.
+template <class Rep, class Period>
+std::chrono::steady_clock::duration checked_delay(std::chrono::duration<Rep, Period> delay,
+                                                  const char* what) {
+  using target = std::chrono::steady_clock::duration;
+  if (delay <= delay.zero())
+    throw std::invalid_argument(std::string("pants: ") + what + " must be positive");
+  // Compare in floating point: converting first could overflow and wrap.
+  std::chrono::duration<long double, typename target::period> wide(delay);
+  if (wide.count() >= static_cast<long double>(target::max().count()) / 2)
+    return target::max();
+  auto d = std::chrono::duration_cast<target>(delay);
+  return d > target::zero() ? d : target(1);
+}
+
+} // namespace detail
+
+} // namespace pants
