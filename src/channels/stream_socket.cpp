@@ -10,10 +10,8 @@
 #include <mutex>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 namespace pants {
@@ -48,9 +46,6 @@ stream_socket::stream_socket(engine& eng, std::shared_ptr<event_sink> sink)
 }
 
 stream_socket::~stream_socket() {
-  for (auto& item : queue_)
-    if (item.file_fd >= 0)
-      ::close(item.file_fd);
   if (fd_ >= 0)
     ::close(fd_);
 }
@@ -263,7 +258,7 @@ void stream_socket::on_writable() {
     std::lock_guard<std::mutex> guard(mtx_);
     if (state_ == state::closed)
       return;
-    if (flush_locked(err)) {
+    if (queue_.flush(fd_, err)) {
       report_drain_locked();
       close_after = state_ == state::ending;
       if (write_shut_)
@@ -298,7 +293,7 @@ void stream_socket::update_interest() {
     std::lock_guard<std::mutex> guard(mtx_);
     if (!registered_ || state_ == state::closed)
       return;
-    auto queued = queued_.load();
+    auto queued = queue_.bytes();
     if (queued > high_water_)
       hwm_paused_ = true;
     else if (queued <= low_water_)
@@ -333,8 +328,8 @@ bool stream_socket::write(std::string_view data) {
   if (data.empty())
     return false;
   if (!queue_.empty()) {
-    queue_locked(out_item{std::string(data)});
-    bool over = queued_ > high_water_;
+    queue_.push(data);
+    bool over = queue_.bytes() > high_water_;
     lock.unlock();
     if (over)
       request_interest_update();
@@ -356,7 +351,7 @@ bool stream_socket::write(std::string_view data) {
     n = 0;
   }
   data.remove_prefix(static_cast<std::size_t>(n));
-  queue_locked(out_item{std::string(data)});
+  queue_.push(data);
   lock.unlock();
   request_interest_update();
   return false;
@@ -382,80 +377,14 @@ void stream_socket::write_file(int file_fd, off_t offset, std::size_t nbytes) {
     int dup = ::fcntl(file_fd, F_DUPFD_CLOEXEC, 0);
     if (dup < 0)
       throw os_error(errno, "pants: write_file cannot duplicate the descriptor");
-    out_item item;
-    item.file_fd = dup;
-    item.offset = static_cast<std::size_t>(offset);
-    item.file_left = nbytes;
-    queue_locked(std::move(item));
+    queue_.push_file(dup, static_cast<std::size_t>(offset), nbytes);
   }
   request_interest_update();
-}
-
-void stream_socket::queue_locked(out_item item) {
-  queued_ += item.file_fd >= 0 ? item.file_left : item.bytes.size();
-  queue_.push_back(std::move(item));
 }
 
 void stream_socket::report_drain_locked() {
   if (sink_ && !drain_reported_.exchange(true))
     sink_->deliver(drained_msg{});
-}
-
-bool stream_socket::flush_locked(int& error) {
-  constexpr std::size_t max_iov = 64;
-  while (!queue_.empty()) {
-    auto& front = queue_.front();
-    if (front.file_fd >= 0) {
-      auto off = static_cast<off_t>(front.offset);
-      ssize_t n =
-          ::sendfile(fd_, front.file_fd, &off, std::min<std::size_t>(front.file_left, 1u << 20));
-      if (n < 0) {
-        if (errno == EINTR)
-          continue;
-        if (!would_block(errno))
-          error = errno;
-        return false;
-      }
-      // n == 0: the file shrank since write_file; drop what no longer exists.
-      auto sent = n == 0 ? front.file_left : static_cast<std::size_t>(n);
-      front.offset += sent;
-      front.file_left -= sent;
-      queued_ -= sent;
-      if (front.file_left == 0) {
-        ::close(front.file_fd);
-        queue_.pop_front();
-      }
-      continue;
-    }
-    iovec iov[max_iov];
-    std::size_t count = 0;
-    for (auto i = queue_.begin(); i != queue_.end() && count < max_iov && i->file_fd < 0; ++i)
-      iov[count++] = {const_cast<char*>(i->bytes.data()) + i->offset, i->bytes.size() - i->offset};
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = count;
-    ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      if (!would_block(errno))
-        error = errno;
-      return false;
-    }
-    auto sent = static_cast<std::size_t>(n);
-    queued_ -= sent;
-    while (sent > 0) {
-      auto& item = queue_.front();
-      auto left = item.bytes.size() - item.offset;
-      if (sent < left) {
-        item.offset += sent;
-        return false; // the kernel's buffer is full
-      }
-      sent -= left;
-      queue_.pop_front();
-    }
-  }
-  return true;
 }
 
 void stream_socket::end() {
@@ -537,11 +466,7 @@ void stream_socket::close_now() {
     state_ = state::closed;
     fd = fd_;
     fd_ = -1;
-    for (auto& item : queue_)
-      if (item.file_fd >= 0)
-        ::close(item.file_fd);
     queue_.clear();
-    queued_ = 0;
     sink = std::move(sink_);
   }
   if (registered_) {

@@ -2,12 +2,12 @@
 
 #include "channels/address.hpp"
 #include "channels/event_sink.hpp"
+#include "channels/write_queue.hpp"
 #include "engine/engine.hpp"
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -93,7 +93,7 @@ public:
   void set_write_marks(std::size_t high, std::size_t low);
 
   /// Bytes queued and not yet handed to the kernel. Safe from any thread.
-  std::size_t bytes_queued() const noexcept { return queued_.load(); }
+  std::size_t bytes_queued() const noexcept { return queue_.bytes(); }
 
   state current_state() const noexcept { return state_.load(); }
 
@@ -116,13 +116,6 @@ public:
   void handle_io(std::uint32_t events) override;
 
 private:
-  struct out_item {
-    std::string bytes;
-    std::size_t offset = 0; // bytes already sent (bytes) or file position
-    int file_fd = -1;
-    std::size_t file_left = 0;
-  };
-
   stream_socket(engine& eng, std::shared_ptr<event_sink> sink);
 
   template <class F> void in_engine(F f);
@@ -137,8 +130,6 @@ private:
   void fail(bool reading, int code);
 
   // Called with mtx_ held.
-  bool flush_locked(int& error);
-  void queue_locked(out_item item);
   void report_drain_locked();
   std::uint32_t mask_locked() const;
 
@@ -149,8 +140,7 @@ private:
   std::atomic<state> state_{state::idle};
   std::atomic<bool> close_requested_{false};
   std::atomic<bool> write_shut_{false}; // shutdown_write() called
-  std::deque<out_item> queue_;
-  std::atomic<std::size_t> queued_{0};
+  write_queue queue_;
   std::size_t high_water_ = default_high_water;
   std::size_t low_water_ = default_low_water;
   std::vector<endpoint> targets_;

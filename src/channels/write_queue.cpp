@@ -1,0 +1,96 @@
+#include "channels/write_queue.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace pants {
+
+void write_queue::push(std::string_view data) {
+  bytes_ += data.size();
+  items_.push_back(item{std::string(data)});
+}
+
+void write_queue::push_file(int file_fd, std::size_t offset, std::size_t nbytes) {
+  bytes_ += nbytes;
+  item file;
+  file.offset = offset;
+  file.file_fd = file_fd;
+  file.file_left = nbytes;
+  items_.push_back(std::move(file));
+}
+
+void write_queue::clear() noexcept {
+  for (auto& i : items_)
+    if (i.file_fd >= 0)
+      ::close(i.file_fd);
+  items_.clear();
+  bytes_ = 0;
+}
+
+write_queue::step write_queue::failure(int& error) {
+  if (errno == EINTR)
+    return step::progress; // nothing sent; try again
+  if (errno != EAGAIN && errno != EWOULDBLOCK)
+    error = errno;
+  return errno == EAGAIN || errno == EWOULDBLOCK ? step::blocked : step::failed;
+}
+
+bool write_queue::flush(int fd, int& error) {
+  while (!items_.empty()) {
+    auto& front = items_.front();
+    auto result = front.file_fd >= 0 ? send_file(fd, front, error) : send_buffers(fd, error);
+    if (result != step::progress)
+      return false;
+  }
+  return true;
+}
+
+write_queue::step write_queue::send_file(int fd, item& file, int& error) {
+  auto off = static_cast<off_t>(file.offset);
+  ssize_t n = ::sendfile(fd, file.file_fd, &off, std::min<std::size_t>(file.file_left, 1u << 20));
+  if (n < 0)
+    return failure(error);
+  // n == 0: the file shrank since write_file; drop what no longer exists.
+  auto sent = n == 0 ? file.file_left : static_cast<std::size_t>(n);
+  file.offset += sent;
+  file.file_left -= sent;
+  bytes_ -= sent;
+  if (file.file_left == 0) {
+    ::close(file.file_fd);
+    items_.pop_front();
+  }
+  return step::progress;
+}
+
+write_queue::step write_queue::send_buffers(int fd, int& error) {
+  constexpr std::size_t max_iov = 64;
+  iovec iov[max_iov];
+  std::size_t count = 0;
+  for (auto i = items_.begin(); i != items_.end() && count < max_iov && i->file_fd < 0; ++i)
+    iov[count++] = {i->bytes.data() + i->offset, i->bytes.size() - i->offset};
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = count;
+  ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n < 0)
+    return failure(error);
+  auto sent = static_cast<std::size_t>(n);
+  bytes_ -= sent;
+  while (sent > 0) {
+    auto& front = items_.front();
+    auto left = front.bytes.size() - front.offset;
+    if (sent < left) {
+      front.offset += sent;
+      return step::blocked; // the kernel took part: its buffer is full
+    }
+    sent -= left;
+    items_.pop_front();
+  }
+  return step::progress;
+}
+
+} // namespace pants
