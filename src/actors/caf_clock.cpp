@@ -1,6 +1,5 @@
 #include "actors/caf_clock.hpp"
 
-#include "actors/detail/registry.hpp"
 #include "actors/runtime.hpp"
 
 #include <caf/actor_clock.hpp>
@@ -41,7 +40,10 @@ caf::behavior clock_actor() {
 
 } // namespace
 
-caf_clock::caf_clock(caf::actor_system& sys) : sys_(sys), actor_(sys.spawn(clock_actor)) {}
+// Hidden: the actor system does not wait for it at shutdown (under the test
+// coordinator nothing would run its exit message).
+caf_clock::caf_clock(caf::actor_system& sys)
+    : sys_(sys), actor_(sys.spawn<caf::hidden>(clock_actor)) {}
 
 caf_clock::~caf_clock() { caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown); }
 
@@ -56,12 +58,9 @@ void caf_clock::schedule(clock::time_point at, std::function<void()> fire) {
 }
 
 std::shared_ptr<clock_service> default_clock_service() {
-  // Made once and never destroyed: the runtime stops its actor at exit.
-  static auto* shared = [] {
-    auto clock = std::make_shared<caf_clock>(actor_system());
-    detail::registry::instance().add(clock->actor());
-    return new std::shared_ptr<caf_clock>(std::move(clock));
-  }();
+  // Made once and never destroyed (its actor is hidden: the runtime's
+  // shutdown does not wait for it).
+  static auto* shared = new std::shared_ptr<caf_clock>(std::make_shared<caf_clock>(actor_system()));
   return *shared;
 }
 

@@ -148,8 +148,8 @@ clock_service& engine::clock() {
 }
 
 timer engine::add_callback(std::function<void()> fn) {
-  auto record =
-      std::make_shared<detail::timer_record>(std::move(fn), clock_service::clock::duration{0});
+  auto record = std::make_shared<detail::timer_record>(std::move(fn),
+                                                       clock_service::clock::duration{0}, true);
   post([record] { record->run(); });
   return timer(record);
 }
@@ -176,7 +176,8 @@ void engine::run_loops() {
 
 timer engine::add_timed(clock_service::clock::duration delay,
                         clock_service::clock::duration interval, std::function<void()> fn) {
-  auto record = std::make_shared<detail::timer_record>(std::move(fn), interval);
+  auto record = std::make_shared<detail::timer_record>(
+      std::move(fn), interval, interval == clock_service::clock::duration{0});
   if (delay == clock_service::clock::duration::max())
     return timer(record); // centuries away: never fires, never overflows
   record->due(clock().now() + delay);

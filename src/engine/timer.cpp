@@ -1,6 +1,7 @@
 #include "engine/timer.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 
 namespace pants::detail {
 
@@ -17,14 +18,16 @@ bool timer_record::run(const error_handler& on_error) {
     else
       std::fprintf(stderr, "pants: a timer threw: %s\n", e.what());
   } catch (...) {
-    std::fprintf(stderr, "pants: a timer threw a non-standard exception\n");
+    // As a channel's handlers do: on_error hears of these too.
+    if (on_error)
+      on_error(std::runtime_error("a timer threw an exception not derived from std::exception"));
+    else
+      std::fprintf(stderr, "pants: a timer threw a non-standard exception\n");
   }
   runner_ = std::thread::id{};
-  if (cancelled_) {
-    fn_ = nullptr; // cancelled from inside: release what it captured now
-    return false;
-  }
-  return true;
+  if (cancelled_ || one_shot_)
+    fn_ = nullptr; // done: release what it captured now, not with the handle
+  return !cancelled_;
 }
 
 void timer_record::cancel() {

@@ -23,9 +23,10 @@ public:
   using clock = std::chrono::steady_clock;
   using error_handler = std::function<void(const std::exception&)>;
 
-  /// `interval` is zero except for a cycle.
-  timer_record(std::function<void()> fn, clock::duration interval)
-      : fn_(std::move(fn)), interval_(interval) {}
+  /// `interval` is zero except for a cycle. A `one_shot` record (callback,
+  /// defer) releases its function, and what it captured, after its run.
+  timer_record(std::function<void()> fn, clock::duration interval, bool one_shot = false)
+      : fn_(std::move(fn)), interval_(interval), one_shot_(one_shot) {}
 
   /// Runs the function unless cancelled; an exception it throws goes to
   /// `on_error` (default: logged to stderr). Returns false when cancelled
@@ -54,6 +55,7 @@ private:
   std::atomic<std::thread::id> runner_{};
   std::function<void()> fn_;
   clock::duration interval_;
+  bool one_shot_;
   clock::time_point due_{};
 };
 

@@ -22,8 +22,9 @@ void send_run(const caf::weak_actor_ptr& target, channel_timer_msg msg) {
 
 } // namespace
 
-std::shared_ptr<timer_record> channel_timers::track(std::function<void()> fn, duration interval) {
-  auto record = std::make_shared<timer_record>(std::move(fn), interval);
+std::shared_ptr<timer_record> channel_timers::track(std::function<void()> fn, duration interval,
+                                                    bool one_shot) {
+  auto record = std::make_shared<timer_record>(std::move(fn), interval, one_shot);
   std::lock_guard<std::mutex> guard(mtx_);
   if (closed_)
     throw state_error("pants: timer on a closed channel");
@@ -41,13 +42,13 @@ std::shared_ptr<timer_record> channel_timers::track(std::function<void()> fn, du
 }
 
 timer channel_timers::add_callback(const caf::actor& target, std::function<void()> fn) {
-  auto record = track(std::move(fn), duration{0});
+  auto record = track(std::move(fn), duration{0}, true);
   caf::anon_send(target, channel_timer_msg{record, nullptr});
   return timer(record);
 }
 
 timer channel_timers::add_loop(engine& eng, const caf::actor& target, std::function<void()> fn) {
-  auto record = track(std::move(fn), duration{0});
+  auto record = track(std::move(fn), duration{0}, false);
   auto pending = std::make_shared<std::atomic<bool>>(false);
   // An engine loop that hands the channel one run per iteration (skipping
   // iterations while the previous run is still queued), and ends itself
@@ -66,7 +67,7 @@ timer channel_timers::add_loop(engine& eng, const caf::actor& target, std::funct
 
 timer channel_timers::add_timed(engine& eng, const caf::actor& target, duration delay,
                                 duration interval, std::function<void()> fn) {
-  auto record = track(std::move(fn), interval);
+  auto record = track(std::move(fn), interval, interval == duration{0});
   if (delay == duration::max())
     return timer(record); // centuries away: never fires
   record->due(eng.clock().now() + delay);

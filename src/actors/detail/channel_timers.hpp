@@ -46,7 +46,7 @@ public:
   void cancel_all();
 
 private:
-  std::shared_ptr<timer_record> track(std::function<void()> fn, duration interval);
+  std::shared_ptr<timer_record> track(std::function<void()> fn, duration interval, bool one_shot);
 
   std::mutex mtx_;
   std::vector<std::weak_ptr<timer_record>> records_;
