@@ -123,8 +123,9 @@ public:
   }
   template <class Rep, class Period, class F, class... Args>
   timer defer(std::chrono::duration<Rep, Period> delay, F&& f, Args&&... args) {
-    return timers_.add_timed(engine_, actor_checked(), detail::checked_delay(delay, "defer delay"),
-                             {}, bind(std::forward<F>(f), std::forward<Args>(args)...));
+    auto d = detail::checked_delay(delay, "defer delay");
+    return timers_.add_timed(engine_, actor_checked(), d, {},
+                             bind(std::forward<F>(f), std::forward<Args>(args)...));
   }
   template <class Rep, class Period, class F, class... Args>
   timer cycle(std::chrono::duration<Rep, Period> interval, F&& f, Args&&... args) {

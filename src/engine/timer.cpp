@@ -5,11 +5,18 @@
 
 namespace pants::detail {
 
+namespace {
+// How many timer functions are running on this thread (nested when one
+// timer's function runs another engine's poll).
+thread_local int runs_on_this_thread = 0;
+} // namespace
+
 bool timer_record::run(const error_handler& on_error) {
   std::lock_guard<std::mutex> guard(run_mtx_);
   if (cancelled_ || !fn_)
     return false;
   runner_ = std::this_thread::get_id();
+  ++runs_on_this_thread;
   try {
     fn_();
   } catch (const std::exception& e) {
@@ -24,6 +31,7 @@ bool timer_record::run(const error_handler& on_error) {
     else
       std::fprintf(stderr, "pants: a timer threw a non-standard exception\n");
   }
+  --runs_on_this_thread;
   runner_ = std::thread::id{};
   if (cancelled_ || one_shot_)
     fn_ = nullptr; // done: release what it captured now, not with the handle
@@ -35,6 +43,15 @@ void timer_record::cancel() {
     return;
   if (runner_.load() == std::this_thread::get_id())
     return; // from inside the function: run() releases it on return
+  // From inside another timer's function: don't wait for a run in progress
+  // (two timers cancelling each other from two threads would deadlock); the
+  // flag alone stops every later run, and run() releases the function.
+  if (runs_on_this_thread > 0) {
+    std::unique_lock<std::mutex> idle(run_mtx_, std::try_to_lock);
+    if (idle)
+      fn_ = nullptr; // not running: release now; else run() does on return
+    return;
+  }
   // Waits for a run in progress on another thread, so none is running or
   // will start once this returns.
   std::lock_guard<std::mutex> guard(run_mtx_);

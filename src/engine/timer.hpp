@@ -16,8 +16,10 @@ namespace detail {
 /// cancellation state, shared by the handle and whoever runs it.
 ///
 /// `run` and `cancel` are safe from any thread. After `cancel` returns, the
-/// function never starts again and is not running (unless `cancel` was
-/// called from inside it, which simply stops later runs).
+/// function never starts again and is not running — unless `cancel` was
+/// called from inside a timer function (this one or another), which only
+/// stops later runs and never waits, so timers cancelling each other
+/// cannot deadlock.
 class timer_record {
 public:
   using clock = std::chrono::steady_clock;

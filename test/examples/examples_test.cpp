@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <fcntl.h>
 #include <functional>
 #include <future>
@@ -23,6 +24,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -255,14 +257,16 @@ struct running_server {
   std::uint16_t port = 0;
 };
 
-/// Starts the server example `name` on a free port and waits (bounded) for
-/// its `listening` line. Another process may take the port between our
-/// probe and the example's bind: the example then exits, and we retry.
-running_server start_server(const std::string& name) {
+/// Starts the server example `name` on a free port (followed by `extra`
+/// arguments) and waits (bounded) for its `listening` line. Another process
+/// may take the port between our probe and the example's bind: the example
+/// then exits, and we retry.
+running_server start_server(const std::string& name, const std::vector<std::string>& extra = {}) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto port = free_port();
-    auto proc = std::make_unique<child>(
-        std::vector<std::string>{example(name), std::to_string(port)}, false, false);
+    std::vector<std::string> args{example(name), std::to_string(port)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto proc = std::make_unique<child>(args, false, false);
     if (proc->read_until([](const std::string& s) { return s.find('\n') != std::string::npos; })) {
       BOOST_TEST_REQUIRE(has_line_with(proc->out(), "listening"), proc->out());
       BOOST_TEST(has_line_with(proc->out(), std::to_string(port)), proc->out());
@@ -410,4 +414,146 @@ BOOST_AUTO_TEST_CASE(line_client_reports_a_refused_connection_and_exits_nonzero)
   BOOST_TEST(client.out() == "");
   BOOST_TEST(client.err().find("cannot connect") != std::string::npos);
   BOOST_TEST(describe(client.wait_exit()) == "exit 1");
+}
+
+// -- idle_timeout -------------------------------------------------------------------
+
+namespace {
+
+/// The lines of `text` (without their '\n'); an unterminated tail is left out.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  for (auto nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', from)) {
+    out.push_back(text.substr(from, nl - from));
+    from = nl + 1;
+  }
+  return out;
+}
+
+/// Milliseconds since `start`.
+long long ms_since(clock_type::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start).count();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(idle_timeout_closes_a_quiet_client_after_the_limit_with_a_notice) {
+  auto srv = start_server("idle_timeout", {"0.3"});
+  auto start = clock_type::now();
+  blocking_client c(srv.port);
+  BOOST_TEST(c.recv_all() == "idle timeout\n"); // the notice, then the close
+  BOOST_TEST(ms_since(start) >= 300);           // never before the limit
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+}
+
+BOOST_AUTO_TEST_CASE(idle_timeout_keeps_a_client_that_talks_within_the_limit) {
+  auto srv = start_server("idle_timeout", {"0.5"});
+  blocking_client talker(srv.port);
+  talker.send("hi\n");
+  BOOST_REQUIRE(talker.recv_exactly(3) == "hi\n");
+  blocking_client quiet(srv.port); // younger than the talker: closed first if all goes well
+  // The talker keeps talking (a line every 20 ms) until the quiet client
+  // hears from the server; the quiet one's timeout is the clock.
+  int lines = 0;
+  auto deadline = clock_type::now() + patience;
+  while (!wait_ready(quiet.fd(), POLLIN, clock_type::now() + std::chrono::milliseconds(20)) &&
+         clock_type::now() < deadline) {
+    talker.send("ping\n");
+    BOOST_REQUIRE(talker.recv_exactly(5) == "ping\n");
+    ++lines;
+  }
+  BOOST_TEST(quiet.recv_all() == "idle timeout\n");
+  BOOST_TEST(lines > 0);
+  talker.send("still here\n"); // open for longer than the limit, and not closed
+  BOOST_TEST(talker.recv_exactly(11) == "still here\n");
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+  BOOST_TEST(talker.recv_all() == ""); // no idle notice, just the shutdown
+}
+
+// -- timers -------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(timers_runs_every_kind_and_never_the_cancelled_defer) {
+  child proc({example("timers")}, false, false);
+  BOOST_REQUIRE(proc.read_to_eof());
+  BOOST_TEST(describe(proc.wait_exit()) == "exit 0");
+  const auto& out = proc.out();
+  auto has = [&](const std::string& what) { return out.find(what) != std::string::npos; };
+  BOOST_TEST(has("callback: runs once"), out);
+  BOOST_TEST(has("callback: cancelled the 200 ms defer"), out);
+  for (auto run : {"loop: run 1", "loop: run 2", "loop: run 3"})
+    BOOST_TEST(has(run), out);
+  BOOST_TEST(!has("loop: run 4"), out); // it cancelled itself from inside
+  BOOST_TEST(!has("you never see this"), out);
+  // Ticks numbered 1..n, each at or after n * 100 ms, none after the cancel,
+  // which reports the same n.
+  int ticks = 0, reported = -1;
+  for (const auto& line : lines_of(out)) {
+    long long ms = -1;
+    int n = 0;
+    if (std::sscanf(line.c_str(), "%lld ms cycle: tick %d", &ms, &n) == 2) {
+      BOOST_TEST(reported == -1, "a tick after the cancel: " << line);
+      BOOST_TEST(n == ticks + 1, line);
+      BOOST_TEST(ms >= 100LL * n, line);
+      ticks = n;
+    } else if (std::sscanf(line.c_str(), "%lld ms defer: cancelled the cycle after %d", &ms, &n) ==
+               2) {
+      reported = n;
+      BOOST_TEST(ms >= 450, line);
+    } else if (line.find("done, stopping") != std::string::npos) {
+      BOOST_TEST(std::sscanf(line.c_str(), "%lld", &ms) == 1);
+      BOOST_TEST(ms >= 600, line);
+    }
+  }
+  BOOST_TEST(ticks >= 1, out);
+  BOOST_TEST(reported == ticks, out);
+  BOOST_TEST(has("done, stopping the engine"), out);
+}
+
+// -- foreign_loop -------------------------------------------------------------------
+
+namespace {
+
+/// The "status:" lines' frame and cycle tick counts, in order.
+std::vector<std::pair<long, long>> statuses(const std::string& out) {
+  std::vector<std::pair<long, long>> found;
+  for (const auto& line : lines_of(out)) {
+    long frame = 0, second = 0, ticks = 0;
+    if (std::sscanf(line.c_str(), "status: frame %ld (%ld this second), %ld cycle ticks", &frame,
+                    &second, &ticks) == 3)
+      found.emplace_back(frame, ticks);
+  }
+  return found;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(foreign_loop_echoes_while_its_own_loop_counts_and_exits_zero_on_sigterm) {
+  auto srv = start_server("foreign_loop");
+  blocking_client c(srv.port);
+  c.send("hello\n");
+  BOOST_TEST(c.recv_exactly(6) == "hello\n");
+  // Two status lines: the outer loop kept counting frames, and the cycle
+  // timer kept ticking, with the client connected.
+  BOOST_REQUIRE(srv.proc->read_until([](const std::string& s) { return statuses(s).size() >= 2; }));
+  auto st = statuses(srv.proc->out());
+  BOOST_TEST(st[0].first > 0);
+  BOOST_TEST(st[1].first > st[0].first);
+  BOOST_TEST(st[1].second > st[0].second);
+  BOOST_TEST(srv.proc->out().find("1 client(s)") != std::string::npos, srv.proc->out());
+  c.send("still served\n");
+  BOOST_TEST(c.recv_exactly(13) == "still served\n");
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+  BOOST_TEST(c.peer_closed()); // it closed its connections on the way out
+  BOOST_TEST(srv.proc->read_to_eof());
+  BOOST_TEST(srv.proc->out().find("stopped after") != std::string::npos, srv.proc->out());
+}
+
+BOOST_AUTO_TEST_CASE(foreign_loop_exits_zero_on_sigint) {
+  auto srv = start_server("foreign_loop");
+  blocking_client c(srv.port);
+  c.send("x");
+  BOOST_TEST(c.recv_exactly(1) == "x");
+  BOOST_TEST(describe(srv.proc->stop(SIGINT)) == "exit 0");
+  BOOST_TEST(c.peer_closed());
 }
