@@ -524,3 +524,51 @@ BOOST_AUTO_TEST_CASE(bind_timer_binds_a_reference_only_through_std_ref) {
 // does not compile. Pass a std::shared_ptr instead.
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(two_timers_cancelling_each_other_from_two_threads_do_not_deadlock) {
+  using detail::timer_record;
+  // Each function waits (bounded) until the other runs too, cancels it, and
+  // waits until the other's cancel of itself has returned: both cancels are
+  // made while the other run is in progress. A cancel that waited for the
+  // other run would deadlock here (broken only by the bounded waits).
+  std::promise<void> a_running, b_running, a_cancelled_b, b_cancelled_a;
+  auto a_up = a_running.get_future().share(), b_up = b_running.get_future().share();
+  auto a_done = a_cancelled_b.get_future().share(), b_done = b_cancelled_a.get_future().share();
+  constexpr auto limit = std::chrono::seconds(10);
+  std::shared_ptr<timer_record> a, b;
+  int a_runs = 0, b_runs = 0;
+  a = std::make_shared<timer_record>(
+      [&] {
+        ++a_runs;
+        a_running.set_value();
+        if (b_up.wait_for(limit) != std::future_status::ready)
+          return;
+        b->cancel();
+        a_cancelled_b.set_value();
+        b_done.wait_for(limit);
+      },
+      std::chrono::steady_clock::duration{0});
+  b = std::make_shared<timer_record>(
+      [&] {
+        ++b_runs;
+        b_running.set_value();
+        if (a_up.wait_for(limit) != std::future_status::ready)
+          return;
+        a->cancel();
+        b_cancelled_a.set_value();
+        a_done.wait_for(limit);
+      },
+      std::chrono::steady_clock::duration{0});
+  auto ran_a = std::async(std::launch::async, [&] { return a->run(); });
+  auto ran_b = std::async(std::launch::async, [&] { return b->run(); });
+  BOOST_REQUIRE(a_done.wait_for(limit) == std::future_status::ready);
+  BOOST_REQUIRE(b_done.wait_for(limit) == std::future_status::ready);
+  BOOST_REQUIRE(ran_a.wait_for(limit) == std::future_status::ready);
+  BOOST_REQUIRE(ran_b.wait_for(limit) == std::future_status::ready);
+  BOOST_TEST(!ran_a.get()); // each was cancelled during its run
+  BOOST_TEST(!ran_b.get());
+  BOOST_TEST(!a->run());
+  BOOST_TEST(!b->run());
+  BOOST_TEST(a_runs == 1);
+  BOOST_TEST(b_runs == 1);
+}
