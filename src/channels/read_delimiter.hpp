@@ -25,8 +25,13 @@ public:
   }
   read_delimiter(const char* delimiter) : read_delimiter(std::string(delimiter ? delimiter : "")) {}
 
+  /// Frames end at the byte `c`: `read_delimiter('\n')` is the one-byte
+  /// string delimiter, not a count of 10.
+  read_delimiter(char c) : read_delimiter(std::string(1, c)) {}
+
   /// Frames of exactly `n` bytes. Throws std::invalid_argument unless n >= 1.
-  template <class Int, std::enable_if_t<std::is_integral_v<Int>, int> = 0>
+  template <class Int,
+            std::enable_if_t<std::is_integral_v<Int> && !std::is_same_v<Int, char>, int> = 0>
   read_delimiter(Int n) : kind_(kind::count) {
     if (n <= 0)
       throw std::invalid_argument("pants: a read delimiter count must be at least 1");

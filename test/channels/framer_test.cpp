@@ -84,6 +84,15 @@ BOOST_AUTO_TEST_SUITE(framer_suite)
 
 // --- no delimiter -----------------------------------------------------------
 
+BOOST_AUTO_TEST_CASE(a_char_delimiter_is_a_one_byte_string_not_a_count) {
+  read_delimiter d('\n');
+  BOOST_TEST((d.type() == read_delimiter::kind::bytes));
+  BOOST_TEST(d.bytes() == "\n");
+  read_delimiter n(10);
+  BOOST_TEST((n.type() == read_delimiter::kind::count));
+  BOOST_TEST(n.count() == 10u);
+}
+
 BOOST_AUTO_TEST_CASE(no_delimiter_passes_each_chunk_on_as_it_arrives) {
   const std::string input = "abc\ndef\r\nEND\0ghi"s;
   for (const auto& cut : cuts(input)) {
