@@ -14,6 +14,8 @@
 #define BOOST_TEST_MODULE caf_clock
 #include <boost/test/unit_test.hpp>
 
+#include "support/tracking.hpp"
+
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
@@ -35,6 +37,8 @@
 #include <vector>
 
 using namespace pants;
+using pants::test::stderr_capture;
+using pants::test::tracked;
 using namespace std::chrono_literals;
 
 namespace {
@@ -81,58 +85,6 @@ struct virtual_time {
   }
   /// Virtual time since the fixture was made.
   ns elapsed() const { return clock->now() - t0; }
-};
-
-/// Counts live instances, to see when a timer's captured state is released.
-struct tracked {
-  static inline long live = 0;
-  tracked() { ++live; }
-  tracked(const tracked&) { ++live; }
-  tracked(tracked&&) noexcept { ++live; }
-  tracked& operator=(const tracked&) = default;
-  tracked& operator=(tracked&&) = default;
-  ~tracked() { --live; }
-};
-
-/// Redirects file descriptor 2 into a temporary file while alive.
-class stderr_capture {
-public:
-  stderr_capture() : file_(std::tmpfile()), saved_(::dup(2)) {
-    if (file_ == nullptr || saved_ < 0)
-      throw std::runtime_error("cannot capture stderr");
-    std::fflush(stderr);
-    ::dup2(fileno(file_), 2);
-  }
-  ~stderr_capture() {
-    restore();
-    std::fclose(file_);
-  }
-  stderr_capture(const stderr_capture&) = delete;
-  stderr_capture& operator=(const stderr_capture&) = delete;
-
-  /// Stops capturing and returns what was written.
-  std::string text() {
-    restore();
-    std::string out;
-    std::rewind(file_);
-    char buf[512];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, file_)) > 0)
-      out.append(buf, n);
-    return out;
-  }
-
-private:
-  void restore() {
-    if (saved_ < 0)
-      return;
-    std::fflush(stderr);
-    ::dup2(saved_, 2);
-    ::close(saved_);
-    saved_ = -1;
-  }
-  std::FILE* file_;
-  int saved_;
 };
 
 /// Resident set size of this process, in bytes.

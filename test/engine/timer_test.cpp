@@ -7,6 +7,8 @@
 #define BOOST_TEST_MODULE timer
 #include <boost/test/unit_test.hpp>
 
+#include "support/tracking.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -26,6 +28,8 @@
 #include <vector>
 
 using namespace pants;
+using pants::test::stderr_capture;
+using pants::test::tracked;
 using namespace std::chrono_literals;
 using detail::timer_record;
 using steady = std::chrono::steady_clock;
@@ -36,58 +40,6 @@ namespace {
 constexpr auto patience = 10s;
 
 using years = std::chrono::duration<std::int64_t, std::ratio<31556952>>;
-
-/// Counts live instances, to see when a timer's captured state is released.
-struct tracked {
-  static inline int live = 0;
-  tracked() { ++live; }
-  tracked(const tracked&) { ++live; }
-  tracked(tracked&&) noexcept { ++live; }
-  tracked& operator=(const tracked&) = default;
-  tracked& operator=(tracked&&) = default;
-  ~tracked() { --live; }
-};
-
-/// Redirects file descriptor 2 into a temporary file while alive.
-class stderr_capture {
-public:
-  stderr_capture() : file_(std::tmpfile()), saved_(::dup(2)) {
-    if (file_ == nullptr || saved_ < 0)
-      throw std::runtime_error("cannot capture stderr");
-    std::fflush(stderr);
-    ::dup2(fileno(file_), 2);
-  }
-  ~stderr_capture() {
-    restore();
-    std::fclose(file_);
-  }
-  stderr_capture(const stderr_capture&) = delete;
-  stderr_capture& operator=(const stderr_capture&) = delete;
-
-  /// Stops capturing and returns what was written.
-  std::string text() {
-    restore();
-    std::string out;
-    std::rewind(file_);
-    char buf[512];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, file_)) > 0)
-      out.append(buf, n);
-    return out;
-  }
-
-private:
-  void restore() {
-    if (saved_ < 0)
-      return;
-    std::fflush(stderr);
-    ::dup2(saved_, 2);
-    ::close(saved_);
-    saved_ = -1;
-  }
-  std::FILE* file_;
-  int saved_;
-};
 
 std::shared_ptr<timer_record> make_record(std::function<void()> fn,
                                           steady::duration interval = steady::duration{0}) {
@@ -187,7 +139,7 @@ BOOST_AUTO_TEST_CASE(cancel_releases_the_captured_state_at_once) {
 BOOST_AUTO_TEST_CASE(cancel_from_inside_stops_later_runs_and_releases_state_when_the_run_returns) {
   tracked::live = 0;
   int runs = 0;
-  int live_inside_after_cancel = -1;
+  long live_inside_after_cancel = -1;
   std::shared_ptr<timer_record> rec;
   rec = make_record([&runs, &rec, &live_inside_after_cancel, t = tracked{}] {
     ++runs;
