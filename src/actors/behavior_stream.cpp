@@ -36,7 +36,7 @@ void behavior_stream::on_write() { invoke(drained_msg{}); }
 void behavior_stream::on_close() { invoke(closed_msg{}); }
 
 void behavior_stream::on_overflow_error(const net_error& e) {
-  if (!invoke(overflow_msg{e}))
+  if (!invoke(overflow_msg{e, {}}))
     stream::on_overflow_error(e);
 }
 

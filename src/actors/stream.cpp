@@ -109,6 +109,18 @@ void stream::connect(const std::string& host, long port) {
 
 void stream::connect(long port) { connect("127.0.0.1", port); }
 
+void stream::connect(const endpoint& where) {
+  if (where.empty())
+    throw address_error("pants: connect needs an address");
+  if (socket_)
+    throw state_error("pants: connect on a channel that is already connecting, open or closed");
+  spawn_actor();
+  socket_ = stream_socket::make(engine_, std::make_shared<detail::actor_sink>(actor_));
+  socket_->connect({where});
+}
+
+void unix_client::connect(const std::string& path) { stream::connect(unix_path(path)); }
+
 void stream::adopt(int fd, std::shared_ptr<stream_server> owner) {
   server_ = owner;
   spawn_actor();

@@ -17,6 +17,7 @@
 
 namespace pants {
 
+class endpoint;
 class engine;
 class stream_server;
 class stream_socket;
@@ -54,6 +55,11 @@ public:
 
   /// Connects to `port` on the loopback host (127.0.0.1).
   void connect(long port);
+
+  /// Connects to a ready-made address: `pants::unix_path("/run/app.sock")`
+  /// (or `"@name"`), or an `endpoint::numeric(host, port)`. Throws
+  /// address_error for an empty endpoint, state_error as above.
+  void connect(const endpoint& where);
 
   // -- writing (safe from any thread) -------------------------------------
 
@@ -223,5 +229,19 @@ public:
   /// The server that accepted this connection; null once it is gone.
   std::shared_ptr<stream_server> server() const { return owning_server(); }
 };
+
+/// Pants' `UnixClient`: a stream that connects to a Unix socket.
+class unix_client : public stream {
+public:
+  using stream::stream;
+
+  /// Connects to the Unix socket `path` (`@name`: abstract namespace).
+  /// Throws address_error for a bad path, state_error as stream::connect.
+  void connect(const std::string& path);
+};
+
+/// Pants' `UnixConnection`: a stream a Unix server accepted. The same
+/// class as `connection`; the name says which server it is written for.
+using unix_connection = connection;
 
 } // namespace pants

@@ -58,6 +58,16 @@ void stream_server::listen(const std::string& host, long port, int backlog) {
   listen_on(endpoint::numeric(host, port), backlog);
 }
 
+void stream_server::listen(const endpoint& where, int backlog) {
+  if (where.empty())
+    throw address_error("pants: listen needs an address");
+  listen_on(where, backlog);
+}
+
+void unix_server::listen(const std::string& path, int backlog) {
+  stream_server::listen(unix_path(path), backlog);
+}
+
 void stream_server::listen_on(const endpoint& where, int backlog) {
   std::lock_guard<std::mutex> guard(mtx_);
   if (listener_ || closed_)
@@ -74,6 +84,11 @@ void stream_server::listen_on(const endpoint& where, int backlog) {
   actor_ = a;
   detail::registry::instance().add(a);
   port_ = listener_->local().port();
+}
+
+std::string stream_server::local_address() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return listener_ ? listener_->local().to_string() : std::string();
 }
 
 bool stream_server::listening() const noexcept {

@@ -14,6 +14,7 @@
 
 namespace pants {
 
+class endpoint;
 class stream_listener;
 
 /// Pants' `StreamServer`: listens for stream connections and turns each
@@ -43,6 +44,10 @@ public:
   /// Listens on a numeric `host` address and `port`.
   void listen(const std::string& host, long port, int backlog = 1024);
 
+  /// Listens on a ready-made address, e.g. `pants::unix_path(path)`.
+  /// Throws address_error for an empty endpoint, otherwise as above.
+  void listen(const endpoint& where, int backlog = 1024);
+
   /// Stops accepting and closes every live connection. Idempotent.
   void close();
 
@@ -51,6 +56,10 @@ public:
 
   /// The bound port (the real one after `listen(0)`); 0 before listen.
   std::uint16_t port() const noexcept { return port_; }
+
+  /// The bound address: `[::]:4000`, `/run/app.sock`, `@name`; empty
+  /// before listen.
+  std::string local_address() const;
 
   bool listening() const noexcept;
   engine& owner() const noexcept { return engine_; }
@@ -71,7 +80,7 @@ private:
   friend class stream;
   friend class server_actor;
 
-  void listen_on(const class endpoint& where, int backlog);
+  void listen_on(const endpoint& where, int backlog);
   void forget(const stream* channel);
   void handle_listening();
   void handle_accepted(accepted_msg& m);
@@ -92,6 +101,17 @@ private:
 class server : public stream_server {
 public:
   using stream_server::stream_server;
+};
+
+/// Pants' `UnixServer`: a stream server on a Unix socket path.
+class unix_server : public stream_server {
+public:
+  using stream_server::stream_server;
+
+  /// Listens on the Unix socket `path` (`@name`: abstract namespace).
+  /// Throws address_error for a bad path, os_error when the path is in use
+  /// or cannot be bound, state_error as stream_server::listen.
+  void listen(const std::string& path, int backlog = 1024);
 };
 
 } // namespace pants

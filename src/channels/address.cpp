@@ -6,6 +6,7 @@
 #include <cstring>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace pants {
@@ -41,13 +42,13 @@ endpoint endpoint::any(long port) {
   auto p = check_port(port);
   endpoint e;
   if (host_has_ipv6()) {
-    auto* sa = reinterpret_cast<sockaddr_in6*>(&e.storage_);
+    auto* sa = reinterpret_cast<sockaddr_in6*>(e.data());
     sa->sin6_family = AF_INET6;
     sa->sin6_addr = in6addr_any;
     sa->sin6_port = htons(p);
     e.size_ = sizeof(sockaddr_in6);
   } else {
-    auto* sa = reinterpret_cast<sockaddr_in*>(&e.storage_);
+    auto* sa = reinterpret_cast<sockaddr_in*>(e.data());
     sa->sin_family = AF_INET;
     sa->sin_addr.s_addr = htonl(INADDR_ANY);
     sa->sin_port = htons(p);
@@ -67,8 +68,8 @@ endpoint endpoint::numeric(const std::string& host, long port) {
   auto p = check_port(port);
   auto h = strip_brackets(host);
   endpoint e;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&e.storage_);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&e.storage_);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(e.data());
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(e.data());
   if (::inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(p);
@@ -98,10 +99,10 @@ std::vector<endpoint> endpoint::resolve(const std::string& host, std::uint16_t p
     return out;
   }
   for (auto* ai = list; ai != nullptr; ai = ai->ai_next) {
-    if (ai->ai_addrlen > sizeof(sockaddr_storage))
+    if (ai->ai_addrlen > capacity())
       continue;
     endpoint e;
-    std::memcpy(&e.storage_, ai->ai_addr, ai->ai_addrlen);
+    std::memcpy(e.data(), ai->ai_addr, ai->ai_addrlen);
     e.size_ = ai->ai_addrlen;
     out.push_back(e);
   }
@@ -113,7 +114,7 @@ std::vector<endpoint> endpoint::resolve(const std::string& host, std::uint16_t p
 
 endpoint endpoint::local_of(int fd) {
   endpoint e;
-  e.size_ = sizeof e.storage_;
+  e.size_ = capacity();
   if (::getsockname(fd, e.data(), &e.size_) != 0)
     return endpoint{};
   return e;
@@ -121,7 +122,7 @@ endpoint endpoint::local_of(int fd) {
 
 endpoint endpoint::peer_of(int fd) {
   endpoint e;
-  e.size_ = sizeof e.storage_;
+  e.size_ = capacity();
   if (::getpeername(fd, e.data(), &e.size_) != 0)
     return endpoint{};
   return e;
@@ -129,25 +130,95 @@ endpoint endpoint::peer_of(int fd) {
 
 std::uint16_t endpoint::port() const noexcept {
   if (family() == AF_INET)
-    return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
+    return ntohs(reinterpret_cast<const sockaddr_in*>(data())->sin_port);
   if (family() == AF_INET6)
-    return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(data())->sin6_port);
   return 0;
 }
 
 std::string endpoint::to_string() const {
   char buf[INET6_ADDRSTRLEN] = {0};
   if (family() == AF_INET) {
-    auto* sa = reinterpret_cast<const sockaddr_in*>(&storage_);
+    auto* sa = reinterpret_cast<const sockaddr_in*>(data());
     ::inet_ntop(AF_INET, &sa->sin_addr, buf, sizeof buf);
     return std::string(buf) + ":" + std::to_string(port());
   }
   if (family() == AF_INET6) {
-    auto* sa = reinterpret_cast<const sockaddr_in6*>(&storage_);
+    auto* sa = reinterpret_cast<const sockaddr_in6*>(data());
     ::inet_ntop(AF_INET6, &sa->sin6_addr, buf, sizeof buf);
     return "[" + std::string(buf) + "]:" + std::to_string(port());
   }
+  if (family() == AF_UNIX) {
+    auto* sa = reinterpret_cast<const sockaddr_un*>(data());
+    auto offset = offsetof(sockaddr_un, sun_path);
+    if (size_ <= offset)
+      return {}; // unnamed
+    std::size_t n = size_ - offset;
+    if (sa->sun_path[0] == '\0')
+      return "@" + std::string(sa->sun_path + 1, n - 1);
+    return std::string(sa->sun_path, ::strnlen(sa->sun_path, n));
+  }
   return {};
+}
+
+endpoint endpoint::unix_socket(const std::string& path) {
+  endpoint e;
+  auto* sa = reinterpret_cast<sockaddr_un*>(e.data());
+  constexpr std::size_t max = sizeof sa->sun_path - 1; // room for the NUL / the leading 0
+  bool abstract = !path.empty() && path[0] == '@';
+  std::string name = abstract ? path.substr(1) : path;
+  if (name.empty())
+    throw address_error("pants: a Unix socket address needs a path or an @name");
+  if (name.find('\0') != std::string::npos)
+    throw address_error("pants: a Unix socket path may not contain a NUL byte");
+  if (name.size() > max)
+    throw address_error("pants: Unix socket path '" + path + "' is " +
+                        std::to_string(name.size()) + " bytes; the limit is " +
+                        std::to_string(max));
+  sa->sun_family = AF_UNIX;
+  auto offset = offsetof(sockaddr_un, sun_path);
+  if (abstract) {
+    sa->sun_path[0] = '\0';
+    std::memcpy(sa->sun_path + 1, name.data(), name.size());
+    e.size_ = static_cast<std::uint32_t>(offset + 1 + name.size());
+  } else {
+    std::memcpy(sa->sun_path, name.data(), name.size());
+    e.size_ = static_cast<std::uint32_t>(offset + name.size() + 1);
+  }
+  return e;
+}
+
+endpoint endpoint::for_family(int target) const {
+  if (family() == target)
+    return *this;
+  if (family() == AF_INET && target == AF_INET6) {
+    auto* v4 = reinterpret_cast<const sockaddr_in*>(data());
+    endpoint e;
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(e.data());
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = v4->sin_port;
+    v6->sin6_addr.s6_addr[10] = 0xff;
+    v6->sin6_addr.s6_addr[11] = 0xff;
+    std::memcpy(&v6->sin6_addr.s6_addr[12], &v4->sin_addr, 4);
+    e.size_ = sizeof(sockaddr_in6);
+    return e;
+  }
+  auto name = [](int f) {
+    return f == AF_INET ? "IPv4" : f == AF_INET6 ? "IPv6" : f == AF_UNIX ? "Unix" : "unknown";
+  };
+  throw address_error("pants: an " + std::string(name(target)) + " socket cannot send to the " +
+                      name(family()) + " address '" + to_string() + "'");
+}
+
+bool operator==(const endpoint& a, const endpoint& b) noexcept {
+  return a.size_ == b.size_ && std::memcmp(a.raw_.data(), b.raw_.data(), a.size_) == 0;
+}
+
+std::size_t endpoint::hash() const noexcept {
+  std::size_t h = 14695981039346656037ull; // FNV-1a
+  for (std::uint32_t i = 0; i < size_; ++i)
+    h = (h ^ raw_[i]) * 1099511628211ull;
+  return h;
 }
 
 } // namespace pants

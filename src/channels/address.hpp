@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <sys/socket.h>
@@ -7,11 +9,17 @@
 
 namespace pants {
 
-/// A socket address (IPv4 or IPv6) in the form the socket calls take.
-/// A plain value; safe to copy between threads.
+/// A socket address (IPv4, IPv6 or Unix) in the form the socket calls take.
+/// A plain value; safe to copy between threads; compares by address.
 class endpoint {
 public:
   endpoint() = default;
+
+  /// A Unix socket address: a filesystem path, or `@name` for a name in
+  /// Linux's abstract namespace (no file). Throws address_error for an
+  /// empty path, a path with a NUL byte, or one longer than the platform
+  /// allows (107 bytes here): never truncated.
+  static endpoint unix_socket(const std::string& path);
 
   /// `port` on all interfaces: `[::]` dual-stack where the host has IPv6,
   /// else `0.0.0.0`. Throws address_error for a port outside 0..65535.
@@ -38,18 +46,47 @@ public:
   static endpoint local_of(int fd);
   static endpoint peer_of(int fd);
 
-  const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
-  sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&storage_); }
+  /// This address as a destination for a socket of `family`: an IPv4
+  /// address becomes its IPv4-mapped IPv6 form for an AF_INET6 socket.
+  /// Throws address_error when the socket cannot reach it (IPv6 from an
+  /// IPv4 socket, Unix from a network socket, ...).
+  endpoint for_family(int family) const;
+
+  const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(raw_.data()); }
+  sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(raw_.data()); }
   socklen_t size() const noexcept { return size_; }
-  int family() const noexcept { return storage_.ss_family; }
+  /// Sets the length after a call such as recvfrom filled `data()`.
+  void resize(socklen_t n) noexcept { size_ = n <= raw_.size() ? n : 0; }
+  static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_storage); }
+
+  /// AF_INET, AF_INET6, AF_UNIX; AF_UNSPEC for an empty endpoint.
+  int family() const noexcept { return size_ == 0 ? AF_UNSPEC : data()->sa_family; }
+  bool empty() const noexcept { return size_ == 0; }
+  /// The port of a network address; 0 for a Unix one.
   std::uint16_t port() const noexcept;
 
-  /// `127.0.0.1:4000`, `[::1]:4000`; empty for an empty endpoint.
+  /// `127.0.0.1:4000`, `[::1]:4000`, `/run/app.sock`, `@name`; empty for
+  /// an empty endpoint or an unnamed Unix socket.
   std::string to_string() const;
 
+  friend bool operator==(const endpoint& a, const endpoint& b) noexcept;
+  friend bool operator!=(const endpoint& a, const endpoint& b) noexcept { return !(a == b); }
+
+  /// A hash of the address bytes, for unordered containers.
+  std::size_t hash() const noexcept;
+
+  template <class Inspector> friend auto inspect(Inspector& f, endpoint& x) {
+    return f(x.raw_, x.size_);
+  }
+
 private:
-  sockaddr_storage storage_{};
-  socklen_t size_ = 0;
+  alignas(sockaddr_storage) std::array<std::uint8_t, sizeof(sockaddr_storage)> raw_{};
+  std::uint32_t size_ = 0;
 };
+
+/// A Unix socket address: `pants::unix_path("/run/app.sock")`, or
+/// `unix_path("@name")` for Linux's abstract namespace. Throws as
+/// `endpoint::unix_socket`.
+inline endpoint unix_path(const std::string& path) { return endpoint::unix_socket(path); }
 
 } // namespace pants

@@ -15,6 +15,7 @@ public:
   virtual void deliver(connect_failed_msg) = 0;
   virtual void deliver(chunk_msg) = 0;
   virtual void deliver(eof_msg) = 0;
+  virtual void deliver(packet_msg) = 0;
   virtual void deliver(drained_msg) = 0;
   virtual void deliver(read_error_msg) = 0;
   virtual void deliver(write_error_msg) = 0;

@@ -5,12 +5,17 @@
 //
 // Engine -> channel actor (sent through an `event_sink`, in socket order):
 //   connected_msg, connect_failed_msg, chunk_msg, eof_msg, drained_msg,
-//   read_error_msg, write_error_msg, listening_msg, accepted_msg, closed_msg.
+//   read_error_msg, write_error_msg, listening_msg, accepted_msg, closed_msg;
+//   datagram channels: packet_msg instead of chunk_msg and eof_msg.
 // Channel actor -> user behaviour (actor-style channels, see docs/):
 //   connected_msg, connect_failed_msg, read_msg (one per frame), drained_msg,
-//   overflow_msg, read_error_msg, write_error_msg, closed_msg.
+//   overflow_msg, read_error_msg, write_error_msg, closed_msg;
+//   datagram channels: listening_msg, datagram_msg (one per datagram or
+//   frame) instead of read_msg.
 //
 // Each struct has an `inspect` overload so CAF can carry it in a message.
+
+#include "channels/address.hpp"
 
 #include <cstdint>
 #include <string>
@@ -42,6 +47,20 @@ struct read_msg {
   std::string data;
 };
 
+/// One datagram as received, with its sender. Internal: the channel frames
+/// it (per sender) and delivers `datagram_msg`s.
+struct packet_msg {
+  std::string bytes;
+  endpoint from;
+};
+
+/// One datagram (or, with a read delimiter, one frame of a sender's data)
+/// and the address it came from: write to `from` to answer the sender.
+struct datagram_msg {
+  std::string data;
+  endpoint from;
+};
+
 /// The peer shut down its sending side (end of stream). Internal: the
 /// channel delivers its complete frames, then ends.
 struct eof_msg {};
@@ -49,9 +68,11 @@ struct eof_msg {};
 /// The write queue became empty after holding data (Pants' on_write).
 struct drained_msg {};
 
-/// The receive buffer passed `buffer_size` without completing a frame.
+/// The receive buffer passed `buffer_size` without completing a frame;
+/// `from` names the sender on a datagram channel (empty on a stream).
 struct overflow_msg {
   net_error error;
+  endpoint from;
 };
 
 /// A socket error while reading (not an orderly close).
@@ -84,7 +105,11 @@ template <class Inspector> auto inspect(Inspector& f, chunk_msg& x) { return f(x
 template <class Inspector> auto inspect(Inspector& f, read_msg& x) { return f(x.data); }
 template <class Inspector> auto inspect(Inspector& f, eof_msg&) { return f(); }
 template <class Inspector> auto inspect(Inspector& f, drained_msg&) { return f(); }
-template <class Inspector> auto inspect(Inspector& f, overflow_msg& x) { return f(x.error); }
+template <class Inspector> auto inspect(Inspector& f, packet_msg& x) { return f(x.bytes, x.from); }
+template <class Inspector> auto inspect(Inspector& f, datagram_msg& x) { return f(x.data, x.from); }
+template <class Inspector> auto inspect(Inspector& f, overflow_msg& x) {
+  return f(x.error, x.from);
+}
 template <class Inspector> auto inspect(Inspector& f, read_error_msg& x) { return f(x.error); }
 template <class Inspector> auto inspect(Inspector& f, write_error_msg& x) { return f(x.error); }
 template <class Inspector> auto inspect(Inspector& f, listening_msg&) { return f(); }

@@ -21,6 +21,7 @@ public:
   void deliver(connect_failed_msg m) override { send(std::move(m)); }
   void deliver(chunk_msg m) override { send(std::move(m)); }
   void deliver(eof_msg m) override { send(std::move(m)); }
+  void deliver(packet_msg m) override { send(std::move(m)); }
   void deliver(drained_msg m) override { send(std::move(m)); }
   void deliver(read_error_msg m) override { send(std::move(m)); }
   void deliver(write_error_msg m) override { send(std::move(m)); }
