@@ -16,13 +16,16 @@ int open_spare() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
 } // namespace
 
-stream_listener::stream_listener(engine& eng, int fd, std::shared_ptr<event_sink> sink)
+stream_listener::stream_listener(engine& eng, int fd, unix_socket_file file,
+                                 std::shared_ptr<event_sink> sink)
     : engine_(eng), fd_(fd), spare_fd_(open_spare()), local_(endpoint::local_of(fd)),
-      sink_(std::move(sink)) {}
+      file_(std::move(file)), sink_(std::move(sink)) {}
 
 stream_listener::~stream_listener() {
-  if (fd_ >= 0)
+  if (fd_ >= 0) {
     ::close(fd_);
+    file_.remove();
+  }
   if (spare_fd_ >= 0)
     ::close(spare_fd_);
 }
@@ -32,19 +35,27 @@ std::shared_ptr<stream_listener> stream_listener::listen(engine& eng, const endp
                                                          std::shared_ptr<event_sink> sink) {
   if (backlog < 1)
     throw std::invalid_argument("pants: listen backlog must be at least 1");
+  unix_socket_file::prepare(where, SOCK_STREAM);
   int fd = ::socket(where.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     throw os_error(errno, "pants: socket");
   int one = 1, zero = 0;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (where.family() != AF_UNIX)
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (where.family() == AF_INET6)
     ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero); // dual-stack for [::]
-  if (::bind(fd, where.data(), where.size()) != 0 || ::listen(fd, backlog) != 0) {
+  unix_socket_file file;
+  bool was_bound = ::bind(fd, where.data(), where.size()) == 0;
+  if (was_bound)
+    file.bound(fd);
+  if (!was_bound || ::listen(fd, backlog) != 0) {
     int err = errno;
     ::close(fd);
+    file.remove();
     throw os_error(err, "pants: cannot listen on " + where.to_string());
   }
-  auto self = std::shared_ptr<stream_listener>(new stream_listener(eng, fd, std::move(sink)));
+  auto self = std::shared_ptr<stream_listener>(
+      new stream_listener(eng, fd, std::move(file), std::move(sink)));
   if (eng.in_engine_thread())
     self->register_in_engine();
   else
@@ -110,6 +121,7 @@ void stream_listener::close_now() {
   }
   ::close(fd_);
   fd_ = -1;
+  file_.remove();
   auto sink = std::move(sink_);
   sink->deliver(closed_msg{});
 }

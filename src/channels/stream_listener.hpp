@@ -2,6 +2,7 @@
 
 #include "channels/address.hpp"
 #include "channels/event_sink.hpp"
+#include "channels/unix_socket_file.hpp"
 #include "engine/engine.hpp"
 
 #include <atomic>
@@ -28,7 +29,9 @@ public:
 
   /// Binds `where` and listens with `backlog`. Throws os_error (address in
   /// use, no permission) or std::invalid_argument (backlog < 1); nothing
-  /// is left open on failure. Safe from any thread.
+  /// is left open on failure. A Unix path follows unix_socket_file's
+  /// policy (a stale socket file is replaced; the file is removed on
+  /// close). Safe from any thread.
   static std::shared_ptr<stream_listener> listen(engine& eng, const endpoint& where, int backlog,
                                                  std::shared_ptr<event_sink> sink);
   ~stream_listener() override;
@@ -46,7 +49,7 @@ public:
   void handle_io(std::uint32_t events) override;
 
 private:
-  stream_listener(engine& eng, int fd, std::shared_ptr<event_sink> sink);
+  stream_listener(engine& eng, int fd, unix_socket_file file, std::shared_ptr<event_sink> sink);
   void register_in_engine();
   void close_now();
   void accept_after_emfile();
@@ -55,6 +58,7 @@ private:
   int fd_;
   int spare_fd_;
   endpoint local_;
+  unix_socket_file file_;
   std::shared_ptr<event_sink> sink_;
   std::atomic<bool> closed_{false};
   std::atomic<bool> close_requested_{false};

@@ -1,0 +1,43 @@
+#pragma once
+
+#include "channels/address.hpp"
+
+#include <sys/types.h>
+
+namespace pants {
+
+/// The socket file of a Unix socket bound to a filesystem path, and the
+/// policy around it (abstract `@names` have no file: every member is then
+/// a no-op):
+/// - before binding, a path held by a live socket is "address in use"; a
+///   stale socket file (nobody listening) is removed so the bind succeeds;
+///   a path that is not a socket (a regular file, a directory) is never
+///   touched and is "address in use" too;
+/// - on close, the file is removed, but only if it is still the one this
+///   socket created (not a successor's).
+/// Not thread-safe: owned by one socket.
+class unix_socket_file {
+public:
+  unix_socket_file() = default;
+
+  /// Applies the pre-bind policy for `where` on behalf of a socket of
+  /// `type` (SOCK_STREAM or SOCK_DGRAM). Throws os_error(EADDRINUSE) for a
+  /// live socket or a path that is not a socket; does nothing for a
+  /// network address or an abstract name.
+  static void prepare(const endpoint& where, int type);
+
+  /// Records the file `fd` was just bound to, so `remove` can tell it is
+  /// still ours. Call right after a successful bind.
+  void bound(int fd);
+
+  /// Removes the socket file if it is still the one recorded by `bound`.
+  /// Idempotent.
+  void remove();
+
+private:
+  std::string path_;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
+};
+
+} // namespace pants
