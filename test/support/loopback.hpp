@@ -1,8 +1,9 @@
 #pragma once
 
-// Test helpers: a blocking loopback client with bounded waits, an engine
+// Test helpers: a blocking client with bounded waits, an engine
 // running on its own thread, and a thread-safe event log to wait on.
 
+#include "channels/address.hpp"
 #include "engine/engine.hpp"
 
 #include <arpa/inet.h>
@@ -118,35 +119,25 @@ private:
   std::vector<std::string> events_;
 };
 
-/// A blocking TCP client socket to the loopback host, every call bounded.
+/// A blocking client stream socket, every call bounded.
 class blocking_client {
 public:
-  explicit blocking_client(std::uint16_t port, bool ipv6 = false) {
-    fd_ = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  /// Connects to `where`: 127.0.0.1, [::1] or a Unix socket address.
+  explicit blocking_client(const endpoint& where) {
+    fd_ = ::socket(where.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0)
       throw std::runtime_error("socket failed");
     timeval tv{static_cast<time_t>(std::chrono::seconds(patience).count()), 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    int rc;
-    if (ipv6) {
-      sockaddr_in6 sa{};
-      sa.sin6_family = AF_INET6;
-      sa.sin6_addr = in6addr_loopback;
-      sa.sin6_port = htons(port);
-      rc = ::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-    } else {
-      sockaddr_in sa{};
-      sa.sin_family = AF_INET;
-      sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      sa.sin_port = htons(port);
-      rc = ::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-    }
-    if (rc != 0) {
+    if (::connect(fd_, where.data(), where.size()) != 0) {
       ::close(fd_);
       throw std::runtime_error("connect failed");
     }
   }
+  /// Connects to `port` on the IPv4 (or IPv6) loopback host.
+  explicit blocking_client(std::uint16_t port, bool ipv6 = false)
+      : blocking_client(endpoint::numeric(ipv6 ? "::1" : "127.0.0.1", port)) {}
   ~blocking_client() {
     if (fd_ >= 0)
       ::close(fd_);
@@ -202,7 +193,9 @@ public:
 
   void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
 
-  /// Closes with a reset (SO_LINGER 0) instead of an orderly FIN.
+  /// Closes abortively: a TCP socket with a reset (SO_LINGER 0) instead of
+  /// an orderly FIN; a Unix one simply closes (its peer sees ECONNRESET
+  /// only if data it sent was left unread here, else EOF).
   void reset() {
     linger l{1, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
