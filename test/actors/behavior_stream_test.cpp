@@ -7,6 +7,8 @@
 #define BOOST_TEST_MODULE behavior_stream
 #include <boost/test/unit_test.hpp>
 
+#include "support/family.hpp"
+
 #include <caf/atom.hpp>
 #include <caf/message_handler.hpp>
 #include <caf/scoped_actor.hpp>
@@ -39,12 +41,14 @@ std::size_t count_prefix(const std::vector<std::string>& v, const std::string& p
 struct fixture {
   engine eng;
   event_log log;
+  address_maker addresses;
   engine_thread loop{eng};
   std::mutex made_mtx;
   std::vector<std::weak_ptr<stream>> made; // every channel a server made
 
-  /// A server on 127.0.0.1 port 0 whose connections run `make`'s behaviour.
-  std::shared_ptr<server> serve(behavior_stream::factory make) {
+  /// A server on a fresh address of `fam` whose connections run `make`'s
+  /// behaviour.
+  served serve_on(family fam, behavior_stream::factory make) {
     auto inner = behavior_stream::for_server(std::move(make), eng);
     auto srv = std::make_shared<server>(
         [this, inner] {
@@ -54,8 +58,13 @@ struct fixture {
           return channel;
         },
         eng);
-    srv->listen("127.0.0.1", 0);
-    return srv;
+    auto at = addresses.listen(*srv, fam);
+    return {srv, at};
+  }
+
+  /// A server on 127.0.0.1 port 0 whose connections run `make`'s behaviour.
+  std::shared_ptr<server> serve(behavior_stream::factory make) {
+    return serve_on(family::ipv4, std::move(make)).srv;
   }
 
   bool all_channels_gone() {
@@ -124,14 +133,14 @@ BOOST_AUTO_TEST_CASE(for_server_echo_on_the_default_engine_answers_a_loopback_cl
 
 BOOST_FIXTURE_TEST_SUITE(behavior_stream_suite, fixture)
 
-BOOST_AUTO_TEST_CASE(for_server_echo_on_an_engine_of_its_own_answers_a_loopback_client) {
-  auto srv = serve([this](stream& self) -> caf::behavior {
+PANTS_FAMILY_TEST_CASE(for_server_echo_on_an_engine_of_its_own_answers_a_client) {
+  auto [srv, at] = serve_on(fam, [this](stream& self) -> caf::behavior {
     return {
         [&self](const read_msg& m) { self.write(m.data); },
         [this](closed_msg) { log.add("closed"); },
     };
   });
-  blocking_client c(srv->port());
+  blocking_client c(at);
   c.send("hello");
   BOOST_TEST(c.recv_exactly(5) == "hello");
   c.send("again");
@@ -141,10 +150,10 @@ BOOST_AUTO_TEST_CASE(for_server_echo_on_an_engine_of_its_own_answers_a_loopback_
   settle();
 }
 
-BOOST_AUTO_TEST_CASE(behaviour_sees_connected_then_one_read_per_frame_then_closed_once) {
-  auto srv = serve(logging());
+PANTS_FAMILY_TEST_CASE(behaviour_sees_connected_then_one_read_per_frame_then_closed_once) {
+  auto [srv, at] = serve_on(fam, logging());
   {
-    blocking_client c(srv->port());
+    blocking_client c(at);
     BOOST_REQUIRE(log.wait_count("connected"));
     c.send("one\ntwo\nthr");
     BOOST_REQUIRE(log.wait_count("read:two"));
@@ -159,14 +168,14 @@ BOOST_AUTO_TEST_CASE(behaviour_sees_connected_then_one_read_per_frame_then_close
   BOOST_TEST(v == expected, boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(behaviour_gets_drained_after_its_write_goes_out) {
-  auto srv = serve(logging([this](stream& self) -> caf::message_handler {
+PANTS_FAMILY_TEST_CASE(behaviour_gets_drained_after_its_write_goes_out) {
+  auto [srv, at] = serve_on(fam, logging([this](stream& self) -> caf::message_handler {
     return {[this, &self](const read_msg& m) {
       self.write(m.data + "\n");
       log.add("wrote");
     }};
   }));
-  blocking_client c(srv->port());
+  blocking_client c(at);
   c.send("x\n");
   BOOST_TEST(c.recv_exactly(2) == "x\n");
   BOOST_REQUIRE(log.wait_count("drained"));
@@ -177,14 +186,14 @@ BOOST_AUTO_TEST_CASE(behaviour_gets_drained_after_its_write_goes_out) {
   BOOST_TEST(first(v, "drained") < first(v, "closed"));
 }
 
-BOOST_AUTO_TEST_CASE(overflow_without_a_handler_closes_the_channel) {
-  auto srv = serve(logging([](stream& self) -> caf::message_handler {
+PANTS_FAMILY_TEST_CASE(overflow_without_a_handler_closes_the_channel) {
+  auto [srv, at] = serve_on(fam, logging([](stream& self) -> caf::message_handler {
     return {[&self](connected_msg) {
       self.read_delimiter("\n");
       self.buffer_size(16);
     }};
   }));
-  blocking_client c(srv->port());
+  blocking_client c(at);
   c.send(std::string(64, 'z')); // no delimiter within the 16-byte buffer
   BOOST_TEST(c.peer_closed());
   BOOST_REQUIRE(log.wait_count("closed"));
@@ -194,8 +203,8 @@ BOOST_AUTO_TEST_CASE(overflow_without_a_handler_closes_the_channel) {
   BOOST_TEST(log.count("closed") == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(overflow_with_a_handler_is_delivered_and_the_channel_stays_open) {
-  auto srv = serve(logging([this](stream& self) -> caf::message_handler {
+PANTS_FAMILY_TEST_CASE(overflow_with_a_handler_is_delivered_and_the_channel_stays_open) {
+  auto [srv, at] = serve_on(fam, logging([this](stream& self) -> caf::message_handler {
     return {
         [this, &self](connected_msg) {
           self.read_delimiter("\n");
@@ -206,7 +215,7 @@ BOOST_AUTO_TEST_CASE(overflow_with_a_handler_is_delivered_and_the_channel_stays_
         [&self](const read_msg& m) { self.write(m.data + "\n"); },
     };
   }));
-  blocking_client c(srv->port());
+  blocking_client c(at);
   BOOST_REQUIRE(log.wait_count("connected"));
   c.send(std::string(64, 'z'));
   BOOST_REQUIRE(log.wait_count("overflow"));
@@ -309,13 +318,17 @@ BOOST_AUTO_TEST_CASE(a_request_after_closed_msg_gets_an_error_not_the_behaviour)
   settle();
 }
 
-BOOST_AUTO_TEST_CASE(behaviour_sees_read_error_then_closed_after_a_peer_reset) {
-  auto srv = serve(logging([this](stream&) -> caf::message_handler {
+PANTS_FAMILY_TEST_CASE(behaviour_sees_read_error_then_closed_after_a_peer_reset) {
+  auto [srv, at] = serve_on(fam, logging([this](stream&) -> caf::message_handler {
     return {[this](const read_error_msg&) { log.add("read_error"); },
             [this](const write_error_msg&) { log.add("write_error"); }};
   }));
-  blocking_client c(srv->port());
+  blocking_client c(at);
   BOOST_REQUIRE(log.wait_count("connected"));
+  // Bytes the peer leaves unread make its close a reset on a Unix socket
+  // too (on TCP, SO_LINGER 0 alone does).
+  srv->channels().at(0)->write("unread");
+  BOOST_REQUIRE(log.wait_count("drained"));
   c.reset();
   BOOST_REQUIRE(log.wait_count("closed"));
   srv->close();
@@ -326,8 +339,8 @@ BOOST_AUTO_TEST_CASE(behaviour_sees_read_error_then_closed_after_a_peer_reset) {
   BOOST_TEST(log.count("closed") == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(behavior_client_connects_out_and_round_trips) {
-  auto srv = serve([this](stream& self) -> caf::behavior {
+PANTS_FAMILY_TEST_CASE(behavior_client_connects_out_and_round_trips) {
+  auto [srv, at] = serve_on(fam, [this](stream& self) -> caf::behavior {
     return {[&self](const read_msg& m) { self.write(m.data); },
             [this](closed_msg) { log.add("closed"); }};
   });
@@ -345,7 +358,7 @@ BOOST_AUTO_TEST_CASE(behavior_client_connects_out_and_round_trips) {
         };
       },
       eng);
-  c->connect("127.0.0.1", srv->port());
+  c->connect(at);
   BOOST_REQUIRE(clog->wait_count("read:there"));
   c->close();
   BOOST_REQUIRE(clog->wait_count("closed"));

@@ -7,6 +7,8 @@
 #define BOOST_TEST_MODULE stream_server
 #include <boost/test/unit_test.hpp>
 
+#include "support/family.hpp"
+
 using namespace pants;
 using namespace pants::test;
 
@@ -22,10 +24,19 @@ struct fixture {
   event_log log;
   engine_thread loop{eng};
 
+  address_maker addresses;
+
   std::shared_ptr<server> echo_server() {
     auto srv = std::make_shared<server>([this] { return std::make_shared<echo>(eng); }, eng);
     srv->listen("127.0.0.1", 0);
     return srv;
+  }
+
+  /// An echo server on a fresh address of `fam`.
+  served echo_server_on(family fam) {
+    auto srv = std::make_shared<server>([this] { return std::make_shared<echo>(eng); }, eng);
+    auto at = addresses.listen(*srv, fam);
+    return {srv, at};
   }
 };
 
@@ -33,14 +44,15 @@ struct fixture {
 
 BOOST_FIXTURE_TEST_SUITE(stream_server_suite, fixture)
 
-BOOST_AUTO_TEST_CASE(echo_server_answers_a_loopback_client) {
-  auto srv = echo_server();
-  blocking_client c(srv->port());
+PANTS_FAMILY_TEST_CASE(echo_server_answers_a_client) {
+  auto [srv, at] = echo_server_on(fam);
+  blocking_client c(at);
   c.send("hello");
   BOOST_TEST(c.recv_exactly(5) == "hello");
   srv->close();
 }
 
+BOOST_TEST_DECORATOR(*boost::unit_test::precondition(ipv6_needed))
 BOOST_AUTO_TEST_CASE(dual_stack_server_answers_ipv4_and_ipv6_clients) {
   auto srv = std::make_shared<server>([this] { return std::make_shared<echo>(eng); }, eng);
   srv->listen(0);
@@ -53,21 +65,21 @@ BOOST_AUTO_TEST_CASE(dual_stack_server_answers_ipv4_and_ipv6_clients) {
   srv->close();
 }
 
-BOOST_AUTO_TEST_CASE(half_closed_client_gets_its_echo_then_eof) {
-  auto srv = echo_server();
-  blocking_client c(srv->port());
+PANTS_FAMILY_TEST_CASE(half_closed_client_gets_its_echo_then_eof) {
+  auto [srv, at] = echo_server_on(fam);
+  blocking_client c(at);
   c.send("hello");
   c.shutdown_write();
   BOOST_TEST(c.recv_all() == "hello");
   srv->close();
 }
 
-BOOST_AUTO_TEST_CASE(channels_lists_live_connections_and_forgets_closed_ones) {
+PANTS_FAMILY_TEST_CASE(channels_lists_live_connections_and_forgets_closed_ones) {
   auto srv = std::make_shared<server>([this] { return std::make_shared<recorder>(log, eng); }, eng);
-  srv->listen("127.0.0.1", 0);
+  auto at = addresses.listen(*srv, fam);
   {
-    blocking_client a(srv->port());
-    blocking_client b(srv->port());
+    blocking_client a(at);
+    blocking_client b(at);
     BOOST_REQUIRE(log.wait_count("connect", 2));
     BOOST_TEST(srv->channels().size() == 2u);
   }
@@ -104,8 +116,8 @@ BOOST_AUTO_TEST_CASE(bad_port_and_bad_host_throw_invalid_argument) {
   BOOST_TEST(!srv->listening());
 }
 
-BOOST_AUTO_TEST_CASE(shutdown_write_flushes_then_reads_the_reply_until_the_peer_closes) {
-  auto srv = echo_server();
+PANTS_FAMILY_TEST_CASE(shutdown_write_flushes_then_reads_the_reply_until_the_peer_closes) {
+  auto [srv, at] = echo_server_on(fam);
   auto client = std::make_shared<recorder>(log, eng);
   client->connect_hook = [](recorder& self) {
     self.write("hello ");
@@ -114,7 +126,7 @@ BOOST_AUTO_TEST_CASE(shutdown_write_flushes_then_reads_the_reply_until_the_peer_
     BOOST_CHECK_THROW(self.write("late"), state_error);
     BOOST_TEST(!self.connected());
   };
-  client->connect("127.0.0.1", srv->port());
+  client->connect(at);
   BOOST_REQUIRE(log.wait_count("close"));
   std::string echoed;
   for (auto& e : log.snapshot())

@@ -9,6 +9,8 @@
 #define BOOST_TEST_MODULE stream
 #include <boost/test/unit_test.hpp>
 
+#include "support/family.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <future>
@@ -66,23 +68,21 @@ sockaddr_in loopback4(std::uint16_t port) {
   return sa;
 }
 
-/// A raw listening socket on 127.0.0.1, to play a peer the test controls.
+/// A raw listening socket on `where`, to play a peer the test controls.
 class raw_listener {
 public:
-  raw_listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    auto sa = loopback4(0);
-    socklen_t len = sizeof sa;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), len) != 0 ||
-        ::listen(fd_, 8) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) != 0)
+  explicit raw_listener(const endpoint& where) {
+    fd_ = ::socket(where.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0 || ::bind(fd_, where.data(), where.size()) != 0 || ::listen(fd_, 8) != 0)
       throw std::runtime_error("raw listener failed");
-    port_ = ntohs(sa.sin_port);
+    address_ = where.family() == AF_UNIX ? where : endpoint::local_of(fd_);
   }
   ~raw_listener() { ::close(fd_); }
   raw_listener(const raw_listener&) = delete;
   raw_listener& operator=(const raw_listener&) = delete;
 
-  std::uint16_t port() const { return port_; }
+  /// The address to connect to (with the bound port for a network family).
+  const endpoint& address() const { return address_; }
 
   /// Accepts one connection (bounded wait); -1 if none came.
   int accept_one() {
@@ -94,7 +94,7 @@ public:
 
 private:
   int fd_ = -1;
-  std::uint16_t port_ = 0;
+  endpoint address_;
 };
 
 /// Closes `fd` with a reset instead of an orderly FIN.
@@ -176,18 +176,23 @@ private:
 /// test, while the channel takes the same path as for any unknown name.
 const std::string unresolvable = "no-such-host..invalid";
 
+/// Makes a recorder echo what it reads.
+void echoing(recorder& r) {
+  r.read_hook = [](recorder& self, std::string_view d) { self.write(d); };
+}
+
 struct fixture {
   engine eng;
   event_log log;  // the server-side connections (recorder)
   event_log clog; // the clients (client_recorder)
   std::atomic<std::size_t> accepted{0};
+  address_maker addresses;
   engine_thread loop{eng};
 
-  /// A server on `host` (empty: dual-stack on all interfaces) port 0 whose
-  /// connections are recorders, each passed to `setup` first.
-  std::shared_ptr<server> recording_server(std::function<void(recorder&)> setup = {},
-                                           const std::string& host = "127.0.0.1") {
-    auto srv = std::make_shared<server>(
+  /// A server whose connections are recorders, each passed to `setup`
+  /// first; not yet listening.
+  std::shared_ptr<server> unbound_recording_server(std::function<void(recorder&)> setup) {
+    return std::make_shared<server>(
         [this, setup] {
           auto r = std::make_shared<tracked_recorder>(log, eng);
           if (setup)
@@ -196,6 +201,13 @@ struct fixture {
           return r;
         },
         eng);
+  }
+
+  /// A recording server on `host` (empty: dual-stack on all interfaces)
+  /// port 0.
+  std::shared_ptr<server> recording_server(std::function<void(recorder&)> setup = {},
+                                           const std::string& host = "127.0.0.1") {
+    auto srv = unbound_recording_server(std::move(setup));
     if (host.empty())
       srv->listen(0);
     else
@@ -205,12 +217,18 @@ struct fixture {
 
   /// A recording server that echoes what it reads.
   std::shared_ptr<server> echo_server(const std::string& host = "127.0.0.1") {
-    return recording_server(
-        [](recorder& r) {
-          r.read_hook = [](recorder& self, std::string_view d) { self.write(d); };
-        },
-        host);
+    return recording_server(echoing, host);
   }
+
+  /// A recording server on a fresh address of `fam`.
+  served recording_server_on(family fam, std::function<void(recorder&)> setup = {}) {
+    auto srv = unbound_recording_server(std::move(setup));
+    auto at = addresses.listen(*srv, fam);
+    return {srv, at};
+  }
+
+  /// A recording echo server on a fresh address of `fam`.
+  served echo_server_on(family fam) { return recording_server_on(fam, echoing); }
 
   /// A recording client whose frames end in "\n".
   std::shared_ptr<client_recorder> line_client() {
@@ -261,6 +279,7 @@ BOOST_AUTO_TEST_CASE(client_connects_to_a_numeric_ipv4_host_and_round_trips_data
   BOOST_TEST(count_prefix(clog.snapshot(), "connect_error") == 0u);
 }
 
+BOOST_TEST_DECORATOR(*boost::unit_test::precondition(ipv6_needed))
 BOOST_AUTO_TEST_CASE(client_connects_to_ipv6_loopback_and_round_trips_data) {
   auto srv = echo_server("::1");
   auto c = line_client();
@@ -461,10 +480,10 @@ BOOST_AUTO_TEST_CASE(write_before_connect_throws_state_error) {
   BOOST_TEST(clog.snapshot().empty());
 }
 
-BOOST_AUTO_TEST_CASE(write_after_close_throws_state_error) {
-  auto srv = echo_server();
+PANTS_FAMILY_TEST_CASE(write_after_close_throws_state_error) {
+  auto [srv, at] = echo_server_on(fam);
   auto c = line_client();
-  c->connect("127.0.0.1", srv->port());
+  c->connect(at);
   BOOST_REQUIRE(clog.wait_count("connect"));
   c->close();
   BOOST_CHECK_THROW(c->write("late"), state_error); // at once, before on_close
@@ -474,10 +493,10 @@ BOOST_AUTO_TEST_CASE(write_after_close_throws_state_error) {
   settle();
 }
 
-BOOST_AUTO_TEST_CASE(write_after_end_throws_state_error) {
-  auto srv = echo_server();
+PANTS_FAMILY_TEST_CASE(write_after_end_throws_state_error) {
+  auto [srv, at] = echo_server_on(fam);
   auto c = line_client();
-  c->connect("127.0.0.1", srv->port());
+  c->connect(at);
   BOOST_REQUIRE(clog.wait_count("connect"));
   c->end();
   BOOST_CHECK_THROW(c->write("late"), state_error);
@@ -489,10 +508,10 @@ BOOST_AUTO_TEST_CASE(write_after_end_throws_state_error) {
 
 // -- on_close exactly once, on every path ------------------------------------------
 
-BOOST_AUTO_TEST_CASE(close_is_idempotent_and_on_close_fires_once_after_local_close) {
-  auto srv = echo_server();
+PANTS_FAMILY_TEST_CASE(close_is_idempotent_and_on_close_fires_once_after_local_close) {
+  auto [srv, at] = echo_server_on(fam);
   auto c = line_client();
-  c->connect("127.0.0.1", srv->port());
+  c->connect(at);
   BOOST_REQUIRE(clog.wait_count("connect"));
   c->close();
   c->close();
@@ -507,9 +526,9 @@ BOOST_AUTO_TEST_CASE(close_is_idempotent_and_on_close_fires_once_after_local_clo
   BOOST_TEST(c->closed());
 }
 
-BOOST_AUTO_TEST_CASE(end_with_an_empty_queue_closes_and_fires_on_close_once) {
-  auto srv = recording_server();
-  blocking_client peer(srv->port());
+PANTS_FAMILY_TEST_CASE(end_with_an_empty_queue_closes_and_fires_on_close_once) {
+  auto [srv, at] = recording_server_on(fam);
+  blocking_client peer(at);
   BOOST_REQUIRE(log.wait_count("connect"));
   auto conn = srv->channels().at(0);
   conn->end();
@@ -522,9 +541,9 @@ BOOST_AUTO_TEST_CASE(end_with_an_empty_queue_closes_and_fires_on_close_once) {
   BOOST_TEST(conn->closed());
 }
 
-BOOST_AUTO_TEST_CASE(end_with_queued_data_delivers_the_data_then_eof) {
-  auto srv = recording_server();
-  blocking_client peer(srv->port());
+PANTS_FAMILY_TEST_CASE(end_with_queued_data_delivers_the_data_then_eof) {
+  auto [srv, at] = recording_server_on(fam);
+  blocking_client peer(at);
   BOOST_REQUIRE(log.wait_count("connect"));
   auto conn = srv->channels().at(0);
   auto data = pattern(16 * 1024 * 1024); // more than the kernel buffers hold
@@ -544,10 +563,10 @@ BOOST_AUTO_TEST_CASE(end_with_queued_data_delivers_the_data_then_eof) {
   BOOST_TEST(log.count("write_error") == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(on_close_fires_once_after_peer_orderly_close) {
-  auto srv = recording_server();
+PANTS_FAMILY_TEST_CASE(on_close_fires_once_after_peer_orderly_close) {
+  auto [srv, at] = recording_server_on(fam);
   {
-    blocking_client peer(srv->port());
+    blocking_client peer(at);
     BOOST_REQUIRE(log.wait_count("connect"));
   }
   BOOST_REQUIRE(log.wait_count("close"));
@@ -558,16 +577,16 @@ BOOST_AUTO_TEST_CASE(on_close_fires_once_after_peer_orderly_close) {
   BOOST_TEST(log.count("read_error") == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(server_no_longer_lists_a_connection_when_its_on_close_runs) {
+PANTS_FAMILY_TEST_CASE(server_no_longer_lists_a_connection_when_its_on_close_runs) {
   auto srv = std::make_shared<server>(
       [this] {
         ++accepted;
         return std::make_shared<self_lister>(log, eng);
       },
       eng);
-  srv->listen("127.0.0.1", 0);
+  auto at = addresses.listen(*srv, fam);
   {
-    blocking_client peer(srv->port());
+    blocking_client peer(at);
     BOOST_REQUIRE(log.wait_count("connect"));
     BOOST_TEST(srv->channels().size() == 1u);
   }
@@ -578,10 +597,10 @@ BOOST_AUTO_TEST_CASE(server_no_longer_lists_a_connection_when_its_on_close_runs)
   settle();
 }
 
-BOOST_AUTO_TEST_CASE(client_on_close_fires_once_after_the_server_side_closes) {
-  auto srv = recording_server();
+PANTS_FAMILY_TEST_CASE(client_on_close_fires_once_after_the_server_side_closes) {
+  auto [srv, at] = recording_server_on(fam);
   auto c = line_client();
-  c->connect("127.0.0.1", srv->port());
+  c->connect(at);
   BOOST_REQUIRE(clog.wait_count("connect"));
   BOOST_REQUIRE(log.wait_count("connect"));
   srv->channels().at(0)->close();
@@ -592,38 +611,46 @@ BOOST_AUTO_TEST_CASE(client_on_close_fires_once_after_the_server_side_closes) {
   BOOST_TEST(c->closed());
 }
 
-BOOST_AUTO_TEST_CASE(on_close_fires_once_after_peer_reset) {
-  auto srv = recording_server();
-  blocking_client peer(srv->port());
+PANTS_FAMILY_TEST_CASE(on_close_fires_once_after_peer_reset) {
+  auto [srv, at] = recording_server_on(fam);
+  blocking_client peer(at);
   BOOST_REQUIRE(log.wait_count("connect"));
+  // Bytes the peer leaves unread make its close a reset on a Unix socket
+  // too (on TCP, SO_LINGER 0 alone does).
+  srv->channels().at(0)->write("unread");
+  BOOST_REQUIRE(log.wait_count("write"));
   peer.reset();
   BOOST_REQUIRE(log.wait_count("close"));
   srv->close();
   settle();
+  BOOST_TEST(log.count("read_error") + log.count("write_error") == 1u);
   BOOST_TEST(log.count("close") == 1u);
   BOOST_TEST(log.count("connect") == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(client_on_close_fires_once_after_peer_reset) {
-  raw_listener peer;
+PANTS_FAMILY_TEST_CASE(client_on_close_fires_once_after_peer_reset) {
+  raw_listener peer(addresses.fresh(fam));
   auto c = line_client();
-  c->connect("127.0.0.1", peer.port());
+  c->connect(peer.address());
   int fd = peer.accept_one();
   BOOST_REQUIRE(fd >= 0);
   BOOST_REQUIRE(clog.wait_count("connect"));
+  c->write("unread\n"); // as above: left unread, it makes the close a reset
+  BOOST_REQUIRE(clog.wait_count("write"));
   reset_fd(fd);
   BOOST_REQUIRE(clog.wait_count("close"));
   BOOST_TEST(loop.wait_no_handles());
+  BOOST_TEST(clog.count("read_error") + clog.count("write_error") == 1u);
   BOOST_TEST(clog.count("close") == 1u);
   BOOST_TEST(clog.count("connect") == 1u);
   BOOST_TEST(count_prefix(clog.snapshot(), "connect_error") == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(closing_a_server_closes_its_connections) {
-  auto srv = recording_server();
-  blocking_client peer(srv->port());
+PANTS_FAMILY_TEST_CASE(closing_a_server_closes_its_connections) {
+  auto [srv, at] = recording_server_on(fam);
+  blocking_client peer(at);
   auto c = line_client();
-  c->connect("127.0.0.1", srv->port());
+  c->connect(at);
   BOOST_REQUIRE(clog.wait_count("connect"));
   BOOST_REQUIRE(log.wait_count("connect", 2));
   srv->close();
@@ -632,7 +659,7 @@ BOOST_AUTO_TEST_CASE(closing_a_server_closes_its_connections) {
   BOOST_REQUIRE(clog.wait_count("close"));
   BOOST_TEST(!srv->listening());
   BOOST_TEST(srv->channels().empty());
-  BOOST_CHECK_THROW(blocking_client(srv->port()), std::runtime_error); // nothing listens
+  BOOST_CHECK_THROW(blocking_client{at}, std::runtime_error); // nothing listens
   settle();
   BOOST_TEST(log.count("close") == 2u);
   BOOST_TEST(clog.count("close") == 1u);
@@ -640,15 +667,15 @@ BOOST_AUTO_TEST_CASE(closing_a_server_closes_its_connections) {
 
 // -- callbacks never run inside the call that caused them --------------------------
 
-BOOST_AUTO_TEST_CASE(close_inside_on_read_returns_first_and_no_read_follows) {
-  auto srv = recording_server([this](recorder& r) {
+PANTS_FAMILY_TEST_CASE(close_inside_on_read_returns_first_and_no_read_follows) {
+  auto [srv, at] = recording_server_on(fam, [this](recorder& r) {
     r.connect_hook = [](recorder& self) { self.read_delimiter("\n"); };
     r.read_hook = [this](recorder& self, std::string_view) {
       self.close();
       log.add("close_returned");
     };
   });
-  blocking_client peer(srv->port());
+  blocking_client peer(at);
   BOOST_REQUIRE(log.wait_count("connect"));
   peer.send("a\nb\nc\n");
   BOOST_REQUIRE(log.wait_count("close"));
@@ -664,8 +691,8 @@ BOOST_AUTO_TEST_CASE(close_inside_on_read_returns_first_and_no_read_follows) {
   BOOST_TEST(last(v, "close") == static_cast<long>(v.size()) - 1);
 }
 
-BOOST_AUTO_TEST_CASE(end_inside_on_read_returns_first_then_on_close_follows) {
-  auto srv = recording_server([this](recorder& r) {
+PANTS_FAMILY_TEST_CASE(end_inside_on_read_returns_first_then_on_close_follows) {
+  auto [srv, at] = recording_server_on(fam, [this](recorder& r) {
     r.connect_hook = [](recorder& self) { self.read_delimiter("\n"); };
     r.read_hook = [this](recorder& self, std::string_view d) {
       self.write("bye " + std::string(d) + "\n");
@@ -673,7 +700,7 @@ BOOST_AUTO_TEST_CASE(end_inside_on_read_returns_first_then_on_close_follows) {
       log.add("end_returned");
     };
   });
-  blocking_client peer(srv->port());
+  blocking_client peer(at);
   BOOST_REQUIRE(log.wait_count("connect"));
   peer.send("x\ny\n");
   BOOST_TEST(peer.recv_all() == "bye x\n");
@@ -686,15 +713,15 @@ BOOST_AUTO_TEST_CASE(end_inside_on_read_returns_first_then_on_close_follows) {
   BOOST_TEST(log.count("close") == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(write_inside_on_connect_returns_before_on_write_runs) {
-  auto srv = echo_server();
+PANTS_FAMILY_TEST_CASE(write_inside_on_connect_returns_before_on_write_runs) {
+  auto [srv, at] = echo_server_on(fam);
   auto c = line_client();
   c->connect_hook = [this](client_recorder& self) {
     self.write("a\n");
     self.write("b\n");
     clog.add("writes_returned");
   };
-  c->connect("127.0.0.1", srv->port());
+  c->connect(at);
   BOOST_REQUIRE(clog.wait_count("read:b"));
   BOOST_REQUIRE(clog.wait_count("write"));
   c->close();
@@ -711,9 +738,9 @@ BOOST_AUTO_TEST_CASE(write_inside_on_connect_returns_before_on_write_runs) {
   BOOST_TEST(last(v, "close") == static_cast<long>(v.size()) - 1);
 }
 
-BOOST_AUTO_TEST_CASE(on_write_fires_only_after_queued_data_drains) {
-  auto srv = recording_server();
-  blocking_client peer(srv->port());
+PANTS_FAMILY_TEST_CASE(on_write_fires_only_after_queued_data_drains) {
+  auto [srv, at] = recording_server_on(fam);
+  blocking_client peer(at);
   BOOST_REQUIRE(log.wait_count("connect"));
   auto conn = srv->channels().at(0);
   auto data = pattern(16 * 1024 * 1024);
@@ -730,17 +757,17 @@ BOOST_AUTO_TEST_CASE(on_write_fires_only_after_queued_data_drains) {
   BOOST_TEST(log.count("write") == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(close_from_another_thread_while_a_handler_runs_returns_at_once) {
+PANTS_FAMILY_TEST_CASE(close_from_another_thread_while_a_handler_runs_returns_at_once) {
   auto release = std::make_shared<std::promise<void>>();
   auto released = release->get_future().share();
-  auto srv = recording_server([this, released](recorder& r) {
+  auto [srv, at] = recording_server_on(fam, [this, released](recorder& r) {
     r.connect_hook = [](recorder& self) { self.read_delimiter("\n"); };
     r.read_hook = [this, released](recorder&, std::string_view) {
       bool in_time = released.wait_for(patience) == std::future_status::ready;
       log.add(in_time ? "handler_done" : "handler_timed_out");
     };
   });
-  blocking_client peer(srv->port());
+  blocking_client peer(at);
   BOOST_REQUIRE(log.wait_count("connect"));
   peer.send("x\ny\n");
   BOOST_REQUIRE(log.wait_count("read:x")); // the handler is now busy
@@ -823,8 +850,8 @@ BOOST_AUTO_TEST_CASE(addresses_name_both_ends_as_host_and_port) {
   settle();
 }
 
-BOOST_AUTO_TEST_CASE(connected_and_closed_follow_the_channel_state) {
-  auto srv = echo_server();
+PANTS_FAMILY_TEST_CASE(connected_and_closed_follow_the_channel_state) {
+  auto [srv, at] = echo_server_on(fam);
   auto c = line_client();
   c->connect_hook = [this](client_recorder& self) {
     clog.add(self.connected() && !self.closed() ? "state:open" : "state:bad");
@@ -837,7 +864,7 @@ BOOST_AUTO_TEST_CASE(connected_and_closed_follow_the_channel_state) {
   };
   BOOST_TEST(!c->connected());
   BOOST_TEST(!c->closed());
-  c->connect("127.0.0.1", srv->port());
+  c->connect(at);
   BOOST_REQUIRE(states_seen(1));
   BOOST_TEST(c->connected());
   BOOST_TEST(!c->closed());
@@ -853,8 +880,8 @@ BOOST_AUTO_TEST_CASE(connected_and_closed_follow_the_channel_state) {
   BOOST_TEST(v == expected, boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(a_handler_writes_to_another_channel_of_its_server) {
-  auto srv = recording_server([](recorder& r) {
+PANTS_FAMILY_TEST_CASE(a_handler_writes_to_another_channel_of_its_server) {
+  auto [srv, at] = recording_server_on(fam, [](recorder& r) {
     r.connect_hook = [](recorder& self) { self.read_delimiter("\n"); };
     r.read_hook = [](recorder& self, std::string_view d) {
       for (auto& other : self.server()->channels())
@@ -862,8 +889,8 @@ BOOST_AUTO_TEST_CASE(a_handler_writes_to_another_channel_of_its_server) {
           other->write("relay " + std::string(d) + "\n");
     };
   });
-  blocking_client a(srv->port());
-  blocking_client b(srv->port());
+  blocking_client a(at);
+  blocking_client b(at);
   BOOST_REQUIRE(log.wait_count("connect", 2));
   a.send("from a\n");
   BOOST_TEST(b.recv_exactly(13) == "relay from a\n");

@@ -76,18 +76,25 @@ inline bool ipv6_loopback_available() {
   return available;
 }
 
-/// A Boost precondition for one sample of a PANTS_FAMILY_TEST_CASE: false,
-/// with the reason, for the IPv6 sample on a host without `::1`, so that
-/// sample is reported as skipped instead of failing. Boost names a data
-/// test case's samples `_<index into all_families>`.
-inline boost::test_tools::assertion_result family_available(boost::unit_test::test_unit_id id) {
-  const std::string name = boost::unit_test::framework::get(id, boost::unit_test::TUT_ANY).p_name;
-  const bool is_ipv6_sample = name == "_" + std::to_string(static_cast<int>(family::ipv6));
-  if (!is_ipv6_sample || ipv6_loopback_available())
+/// A Boost precondition for a test that needs `::1`: false, with the
+/// reason, on a host without it, so the test is reported as skipped
+/// instead of failing.
+inline boost::test_tools::assertion_result ipv6_needed(boost::unit_test::test_unit_id) {
+  if (ipv6_loopback_available())
     return true;
   boost::test_tools::assertion_result skip(false);
   skip.message() << ipv6_skip_reason;
   return skip;
+}
+
+/// The precondition of each sample of a PANTS_FAMILY_TEST_CASE: the IPv6
+/// sample needs `::1`. Boost names a data test case's samples
+/// `_<index into all_families>`.
+inline boost::test_tools::assertion_result family_available(boost::unit_test::test_unit_id id) {
+  const std::string name = boost::unit_test::framework::get(id, boost::unit_test::TUT_ANY).p_name;
+  if (name != "_" + std::to_string(static_cast<int>(family::ipv6)))
+    return true;
+  return ipv6_needed(id);
 }
 
 /// A temporary directory from mkdtemp, removed with whatever is left in it
@@ -154,6 +161,12 @@ public:
 private:
   std::unique_ptr<temp_dir> dir_;
   int made_ = 0;
+};
+
+/// A server and the address its clients connect to.
+struct served {
+  std::shared_ptr<server> srv;
+  endpoint at;
 };
 
 } // namespace pants::test
