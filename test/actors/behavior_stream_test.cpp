@@ -134,12 +134,13 @@ BOOST_AUTO_TEST_CASE(for_server_echo_on_the_default_engine_answers_a_loopback_cl
 BOOST_FIXTURE_TEST_SUITE(behavior_stream_suite, fixture)
 
 PANTS_FAMILY_TEST_CASE(for_server_echo_on_an_engine_of_its_own_answers_a_client) {
-  auto [srv, at] = serve_on(fam, [this](stream& self) -> caf::behavior {
+  auto behaviour = [this](stream& self) -> caf::behavior {
     return {
         [&self](const read_msg& m) { self.write(m.data); },
         [this](closed_msg) { log.add("closed"); },
     };
-  });
+  };
+  auto [srv, at] = serve_on(fam, behaviour);
   blocking_client c(at);
   c.send("hello");
   BOOST_TEST(c.recv_exactly(5) == "hello");
@@ -169,12 +170,13 @@ PANTS_FAMILY_TEST_CASE(behaviour_sees_connected_then_one_read_per_frame_then_clo
 }
 
 PANTS_FAMILY_TEST_CASE(behaviour_gets_drained_after_its_write_goes_out) {
-  auto [srv, at] = serve_on(fam, logging([this](stream& self) -> caf::message_handler {
+  auto behaviour = logging([this](stream& self) -> caf::message_handler {
     return {[this, &self](const read_msg& m) {
       self.write(m.data + "\n");
       log.add("wrote");
     }};
-  }));
+  });
+  auto [srv, at] = serve_on(fam, behaviour);
   blocking_client c(at);
   c.send("x\n");
   BOOST_TEST(c.recv_exactly(2) == "x\n");
@@ -187,12 +189,13 @@ PANTS_FAMILY_TEST_CASE(behaviour_gets_drained_after_its_write_goes_out) {
 }
 
 PANTS_FAMILY_TEST_CASE(overflow_without_a_handler_closes_the_channel) {
-  auto [srv, at] = serve_on(fam, logging([](stream& self) -> caf::message_handler {
+  auto behaviour = logging([](stream& self) -> caf::message_handler {
     return {[&self](connected_msg) {
       self.read_delimiter("\n");
       self.buffer_size(16);
     }};
-  }));
+  });
+  auto [srv, at] = serve_on(fam, behaviour);
   blocking_client c(at);
   c.send(std::string(64, 'z')); // no delimiter within the 16-byte buffer
   BOOST_TEST(c.peer_closed());
@@ -204,7 +207,7 @@ PANTS_FAMILY_TEST_CASE(overflow_without_a_handler_closes_the_channel) {
 }
 
 PANTS_FAMILY_TEST_CASE(overflow_with_a_handler_is_delivered_and_the_channel_stays_open) {
-  auto [srv, at] = serve_on(fam, logging([this](stream& self) -> caf::message_handler {
+  auto behaviour = logging([this](stream& self) -> caf::message_handler {
     return {
         [this, &self](connected_msg) {
           self.read_delimiter("\n");
@@ -214,7 +217,8 @@ PANTS_FAMILY_TEST_CASE(overflow_with_a_handler_is_delivered_and_the_channel_stay
         [this](const overflow_msg& m) { log.add(m.error.what.empty() ? "overflow:" : "overflow"); },
         [&self](const read_msg& m) { self.write(m.data + "\n"); },
     };
-  }));
+  });
+  auto [srv, at] = serve_on(fam, behaviour);
   blocking_client c(at);
   BOOST_REQUIRE(log.wait_count("connected"));
   c.send(std::string(64, 'z'));
@@ -319,10 +323,11 @@ BOOST_AUTO_TEST_CASE(a_request_after_closed_msg_gets_an_error_not_the_behaviour)
 }
 
 PANTS_FAMILY_TEST_CASE(behaviour_sees_read_error_then_closed_after_a_peer_reset) {
-  auto [srv, at] = serve_on(fam, logging([this](stream&) -> caf::message_handler {
+  auto behaviour = logging([this](stream&) -> caf::message_handler {
     return {[this](const read_error_msg&) { log.add("read_error"); },
             [this](const write_error_msg&) { log.add("write_error"); }};
-  }));
+  });
+  auto [srv, at] = serve_on(fam, behaviour);
   blocking_client c(at);
   BOOST_REQUIRE(log.wait_count("connected"));
   // Bytes the peer leaves unread make its close a reset on a Unix socket
@@ -340,10 +345,11 @@ PANTS_FAMILY_TEST_CASE(behaviour_sees_read_error_then_closed_after_a_peer_reset)
 }
 
 PANTS_FAMILY_TEST_CASE(behavior_client_connects_out_and_round_trips) {
-  auto [srv, at] = serve_on(fam, [this](stream& self) -> caf::behavior {
+  auto behaviour = [this](stream& self) -> caf::behavior {
     return {[&self](const read_msg& m) { self.write(m.data); },
             [this](closed_msg) { log.add("closed"); }};
-  });
+  };
+  auto [srv, at] = serve_on(fam, behaviour);
   auto clog = std::make_shared<event_log>(); // shared: the actor may outlive the test
   auto c = std::make_shared<behavior_stream>(
       [clog](stream& self) -> caf::behavior {

@@ -190,7 +190,8 @@ PANTS_FAMILY_TEST_CASE(invalid_delimiter_throws_in_on_read_and_the_old_one_stays
 
 // -- end of stream --------------------------------------------------------------
 
-PANTS_FAMILY_TEST_CASE(complete_frames_arrive_before_on_close_and_the_unterminated_tail_is_dropped) {
+PANTS_FAMILY_TEST_CASE(
+    complete_frames_arrive_before_on_close_and_the_unterminated_tail_is_dropped) {
   auto at = serve(fam, framed_by("\n"));
   blocking_client c(at);
   c.send("a\nb\nc");
@@ -216,7 +217,8 @@ PANTS_FAMILY_TEST_CASE(whole_byte_count_frames_arrive_before_on_close_and_a_shor
 
 PANTS_FAMILY_TEST_CASE(four_mib_written_in_one_call_arrive_intact_and_in_order) {
   auto data = std::make_shared<const std::string>(pattern(0, 4 * MiB));
-  auto at = serve(fam, [data](probe& p) { p.connect_hook = [data](probe& self) { self.write(*data); }; });
+  auto at =
+      serve(fam, [data](probe& p) { p.connect_hook = [data](probe& self) { self.write(*data); }; });
   std::shared_ptr<probe> p;
   {
     blocking_client c(at);

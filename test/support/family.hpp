@@ -37,12 +37,12 @@ static_assert(all_families[static_cast<int>(family::ipv6)] == family::ipv6,
 /// `ipv4`, `ipv6`, `unix_path`: how Boost names the sample in its messages.
 inline std::ostream& operator<<(std::ostream& out, family fam) {
   switch (fam) {
-    case family::ipv4:
-      return out << "ipv4";
-    case family::ipv6:
-      return out << "ipv6";
-    case family::unix_path:
-      return out << "unix_path";
+  case family::ipv4:
+    return out << "ipv4";
+  case family::ipv6:
+    return out << "ipv6";
+  case family::unix_path:
+    return out << "unix_path";
   }
   return out << "family?";
 }
@@ -135,12 +135,12 @@ public:
   /// A new address of `fam` to listen on.
   endpoint fresh(family fam) {
     switch (fam) {
-      case family::ipv4:
-        return endpoint::numeric("127.0.0.1", 0);
-      case family::ipv6:
-        return endpoint::numeric("::1", 0);
-      case family::unix_path:
-        break;
+    case family::ipv4:
+      return endpoint::numeric("127.0.0.1", 0);
+    case family::ipv6:
+      return endpoint::numeric("::1", 0);
+    case family::unix_path:
+      break;
     }
     if (!dir_)
       dir_ = std::make_unique<temp_dir>();
@@ -175,6 +175,6 @@ struct served {
 /// `fam` (`family::ipv4`, `ipv6`, `unix_path`); inside a fixture test suite
 /// each sample gets a fresh fixture. The IPv6 sample is skipped, with the
 /// reason, on a host without `::1`.
-#define PANTS_FAMILY_TEST_CASE(test_name)                                                      \
-  BOOST_TEST_DECORATOR(*boost::unit_test::precondition(pants::test::family_available))         \
+#define PANTS_FAMILY_TEST_CASE(test_name)                                                          \
+  BOOST_TEST_DECORATOR(*boost::unit_test::precondition(pants::test::family_available))             \
   BOOST_DATA_TEST_CASE(test_name, boost::unit_test::data::make(pants::test::all_families), fam)

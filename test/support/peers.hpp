@@ -27,7 +27,6 @@ namespace pants::test {
 
 using clock_type = std::chrono::steady_clock;
 
-
 /// How a blocking read to the end of a stream ended.
 enum class ending { eof, reset, timeout };
 
@@ -130,8 +129,8 @@ private:
 /// until all of `data` came back or `deadline` passes; returns how many
 /// echoed bytes arrived and sets `bad` to the offset of the first wrong one
 /// (npos: none).
-inline std::size_t pump_echo(raw_client& c, const std::string& data, std::size_t base, std::size_t sent,
-                      std::size_t& bad, clock_type::time_point deadline) {
+inline std::size_t pump_echo(raw_client& c, const std::string& data, std::size_t base,
+                             std::size_t sent, std::size_t& bad, clock_type::time_point deadline) {
   std::vector<char> buf(256 * KiB);
   std::size_t received = 0;
   bad = npos;

@@ -21,7 +21,6 @@
 
 namespace pants::test {
 
-
 /// A connection that logs its callbacks into its own event_log and runs
 /// optional hooks (set before the channel starts, by the server's factory).
 /// Without a read hook, each frame is logged as "read:<frame>".
