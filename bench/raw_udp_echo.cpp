@@ -31,7 +31,7 @@
 
 namespace {
 
-constexpr unsigned batch = 64;          // datagrams per wake-up
+constexpr unsigned batch = 64;         // datagrams per wake-up
 constexpr size_t max_datagram = 65536; // larger than any UDP payload
 
 [[noreturn]] void die(const char* what) {
@@ -52,8 +52,8 @@ public:
     for (unsigned i = 0; i < batch; ++i) {
       sockaddr_in6 from{};
       socklen_t from_len = sizeof from;
-      ssize_t n = recvfrom(fd_, buf_.data(), buf_.size(), 0, reinterpret_cast<sockaddr*>(&from),
-                           &from_len);
+      ssize_t n =
+          recvfrom(fd_, buf_.data(), buf_.size(), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
       if (n < 0) {
         if (!transient(errno))
           std::perror("recvfrom");
@@ -114,8 +114,7 @@ private:
 };
 
 // Runs `echo` on every readable event of `fd` until `signal_fd` becomes readable.
-template <class Echo>
-void serve(int fd, int signal_fd) {
+template <class Echo> void serve(int fd, int signal_fd) {
   int epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0)
     die("epoll_create1");
