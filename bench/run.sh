@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Echo-server benchmark: raw epoll (floor) vs Boost.Asio vs pants.
 #
-#   bench/run.sh [BUILD_DIR] [SECONDS]          (defaults: build 5)
+#   bench/run.sh [--udp] [BUILD_DIR] [SECONDS]          (defaults: TCP, build 5)
 #
 # For every server binary that exists, starts it on a free fixed port (41000 + i, or the
 # next free one), waits for its "listening" line, and runs bench_loadgen twice:
 #   pingpong: 1 connection, 64-byte messages, pipeline 1
 #   pipelined: 100 connections, 64-byte messages, pipeline 16
+# With --udp the servers are the UDP echoes (bench_raw_udp_echo, bench_asio_udp_echo,
+# examples/udp_echo) and bench_udp_loadgen runs:
+#   pingpong: 1 socket, 64-byte datagrams, window 1
+#   windowed: 8 sockets, 64-byte datagrams, window 8 (64 in flight: far below what the
+#             server socket's default receive buffer holds, so loopback should not drop)
+# and the table gains a "lost" column (datagrams not echoed within 100 ms, whole run).
 # Server CPU time (utime + stime of the whole process, all threads, from /proc/PID/stat) is
 # sampled right before and after each loadgen run and divided by the messages the loadgen
 # completed during that run (including its 0.5 s warm-up). With taskset available, the
@@ -18,18 +24,32 @@
 
 set -euo pipefail
 
+UDP=0
+if [[ ${1:-} == --udp ]]; then
+  UDP=1
+  shift
+fi
 BUILD=${1:-build}
 DURATION=${2:-5}
 [[ $DURATION =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "SECONDS must be a positive number" >&2; exit 2; }
-LOADGEN=$BUILD/bench/bench_loadgen
-[[ -x $LOADGEN ]] || { echo "missing $LOADGEN (build the bench targets first)" >&2; exit 2; }
 
 SERVER_NAMES=(raw asio pants)
-SERVER_BINS=("$BUILD/bench/bench_raw_epoll_echo" "$BUILD/bench/bench_asio_echo"
-  "$BUILD/examples/echo_server")
-SCENARIO_NAMES=(pingpong pipelined)
-SCENARIO_ARGS=("--connections 1 --size 64 --pipeline 1" "--connections 100 --size 64 --pipeline 16")
-SCENARIO_DESC=("1 conn x 64 B, pipeline 1" "100 conn x 64 B, pipeline 16")
+if [[ $UDP == 1 ]]; then
+  LOADGEN=$BUILD/bench/bench_udp_loadgen
+  SERVER_BINS=("$BUILD/bench/bench_raw_udp_echo" "$BUILD/bench/bench_asio_udp_echo"
+    "$BUILD/examples/udp_echo")
+  SCENARIO_NAMES=(pingpong windowed)
+  SCENARIO_ARGS=("--connections 1 --size 64 --pipeline 1" "--connections 8 --size 64 --pipeline 8")
+  SCENARIO_DESC=("1 socket x 64 B, window 1" "8 sockets x 64 B, window 8")
+else
+  LOADGEN=$BUILD/bench/bench_loadgen
+  SERVER_BINS=("$BUILD/bench/bench_raw_epoll_echo" "$BUILD/bench/bench_asio_echo"
+    "$BUILD/examples/echo_server")
+  SCENARIO_NAMES=(pingpong pipelined)
+  SCENARIO_ARGS=("--connections 1 --size 64 --pipeline 1" "--connections 100 --size 64 --pipeline 16")
+  SCENARIO_DESC=("1 conn x 64 B, pipeline 1" "100 conn x 64 B, pipeline 16")
+fi
+[[ -x $LOADGEN ]] || { echo "missing $LOADGEN (build the bench targets first)" >&2; exit 2; }
 
 CLK_TCK=$(getconf CLK_TCK)
 LOADGEN_TIMEOUT=$((${DURATION%.*} + 15)) # loadgen hard-stops itself at S + 5 s anyway
@@ -61,10 +81,12 @@ stop_server() {
 trap 'stop_server; rm -rf "$LOGDIR"' EXIT
 trap 'exit 130' INT TERM
 
-# True if nothing on this host uses TCP port $1 (listening or connected, any state).
+# True if nothing on this host uses TCP (or with --udp, UDP) port $1 (any state).
 port_free() {
   if command -v ss >/dev/null; then
-    [[ -z $(ss -Htan "( sport = :$1 )") ]]
+    [[ -z $(ss -H"$([[ $UDP == 1 ]] && echo u || echo t)"an "( sport = :$1 )") ]]
+  elif [[ $UDP == 1 ]]; then
+    return 0 # no way to tell: a taken port shows as a server that never says "listening"
   else
     if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 1; fi
   fi
@@ -99,7 +121,7 @@ if ((busy > 15)); then
   echo "WARNING: machine not idle before the run (${busy}% of a core busy); msgs/s will be noisy"
 fi
 
-declare -A MSGS CPU_US CPU_PCT OTHER_PCT
+declare -A MSGS CPU_US CPU_PCT OTHER_PCT LOST
 FAILED=0
 
 for i in "${!SERVER_NAMES[@]}"; do
@@ -153,6 +175,7 @@ for i in "${!SERVER_NAMES[@]}"; do
     total=$(field total_messages "$out")
     total_secs=$(field total_seconds "$out")
     MSGS[$name/$scen]=$(field msgs_per_sec "$out")
+    LOST[$name/$scen]=$(field lost "$out")
     CPU_US[$name/$scen]=$(awk -v t="$((after - before))" -v hz="$CLK_TCK" -v n="$total" \
       'BEGIN { printf "%.3f", t / hz * 1e6 / n }')
     CPU_PCT[$name/$scen]=$(awk -v t="$((after - before))" -v hz="$CLK_TCK" -v s="$total_secs" \
@@ -179,16 +202,18 @@ echo
 echo "seconds per scenario: $DURATION (+0.5 s warm-up); server-cpu = server utime+stime (all"
 echo "threads) in % of one core; other-cpu = everything but server and loadgen (noise: results"
 echo "with other-cpu above ~10% are unreliable, rerun on a quiet machine)"
-printf '%-6s %-42s %12s %8s %12s %8s %10s %9s\n' server scenario msgs/s vs-raw cpu-us/msg \
-  vs-raw server-cpu other-cpu
+[[ $UDP == 1 ]] && echo "lost = datagrams not echoed within 100 ms, over the whole run"
+printf '%-6s %-42s %12s %8s %12s %8s %10s %9s%s\n' server scenario msgs/s vs-raw cpu-us/msg \
+  vs-raw server-cpu other-cpu "$([[ $UDP == 1 ]] && printf ' %8s' lost)"
 for j in "${!SCENARIO_NAMES[@]}"; do
   scen=${SCENARIO_NAMES[$j]}
   for name in "${SERVER_NAMES[@]}"; do
     k=$name/$scen
     [[ -n ${MSGS[$k]:-} ]] || continue
-    printf '%-6s %-42s %12.0f %8s %12s %8s %9s%% %8s%%\n' "$name" "$scen (${SCENARIO_DESC[$j]})" \
+    printf '%-6s %-42s %12.0f %8s %12s %8s %9s%% %8s%%%s\n' "$name" "$scen (${SCENARIO_DESC[$j]})" \
       "${MSGS[$k]}" "$(ratio "${MSGS[$k]}" "${MSGS[raw/$scen]:-}")" "${CPU_US[$k]}" \
-      "$(ratio "${CPU_US[$k]}" "${CPU_US[raw/$scen]:-}")" "${CPU_PCT[$k]}" "${OTHER_PCT[$k]}"
+      "$(ratio "${CPU_US[$k]}" "${CPU_US[raw/$scen]:-}")" "${CPU_PCT[$k]}" "${OTHER_PCT[$k]}" \
+      "$([[ $UDP == 1 ]] && printf ' %8s' "${LOST[$k]}")"
   done
 done
 exit "$FAILED"
