@@ -6,6 +6,8 @@
 // async_write (all of it) -> async_read_some. Prints "asio_echo listening on
 // 127.0.0.1:<port>" once ready; SIGINT/SIGTERM stop the io_context via asio::signal_set.
 
+#include "server_args.hpp"
+
 #include <boost/asio.hpp>
 
 #include <array>
@@ -78,16 +80,6 @@ private:
   tcp::acceptor acceptor_; // the endpoint constructor sets SO_REUSEADDR
 };
 
-unsigned short parse_port(const char* s) {
-  char* end = nullptr;
-  errno = 0;
-  long v = std::strtol(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 65535) {
-    std::fprintf(stderr, "invalid port: %s\n", s);
-    std::exit(2);
-  }
-  return static_cast<unsigned short>(v);
-}
 
 } // namespace
 
@@ -96,7 +88,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s PORT\n", argv[0]);
     return 2;
   }
-  unsigned short port = parse_port(argv[1]);
+  unsigned short port = bench::parse_port(argv[1]);
   try {
     asio::io_context io(1); // concurrency hint: exactly one thread runs this context
     server srv(io, port);

@@ -10,6 +10,8 @@
 // partial, the rest goes into a pending buffer and the connection waits for EPOLLOUT (and
 // stops reading, which applies backpressure) until the buffer is drained.
 
+#include "server_args.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -187,16 +189,6 @@ private:
   char buf_[read_chunk];
 };
 
-int parse_port(const char* s) {
-  char* end = nullptr;
-  errno = 0;
-  long v = std::strtol(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 65535) {
-    std::fprintf(stderr, "invalid port: %s\n", s);
-    std::exit(2);
-  }
-  return static_cast<int>(v);
-}
 
 } // namespace
 
@@ -205,7 +197,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s PORT\n", argv[0]);
     return 2;
   }
-  int port = parse_port(argv[1]);
+  int port = bench::parse_port(argv[1]);
 
   // Route SIGINT/SIGTERM to a signalfd that the event loop watches.
   sigset_t mask;

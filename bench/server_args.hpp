@@ -1,4 +1,4 @@
-// server_args.hpp: the PORT argument of the UDP echo servers (raw_udp_echo, asio_udp_echo).
+// server_args.hpp: the PORT argument of the benchmark echo servers.
 #pragma once
 
 #include <cerrno>
