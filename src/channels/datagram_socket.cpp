@@ -162,9 +162,9 @@ void datagram_socket::on_readable() {
     from.resize(msg.msg_namelen);
     if (msg.msg_flags & MSG_TRUNC) {
       if (sink_)
-        sink_->deliver(read_error_msg{os_net_error(
-            EMSGSIZE, "a datagram from " + describe(from) + " was larger than " +
-                          std::to_string(max_datagram) + " bytes and was dropped")});
+        sink_->deliver(read_error_msg{
+            os_net_error(EMSGSIZE, "a datagram from " + describe(from) + " was larger than " +
+                                       std::to_string(max_datagram) + " bytes and was dropped")});
       continue;
     }
     auto size = static_cast<std::size_t>(n);
@@ -194,8 +194,8 @@ bool datagram_socket::send_locked(std::string_view data, const endpoint& to, int
     return true;
   }
   for (;;) {
-    ssize_t n = ::sendto(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT, to.data(),
-                         to.size());
+    ssize_t n =
+        ::sendto(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT, to.data(), to.size());
     if (n >= 0)
       return true;
     if (errno == EINTR)
@@ -209,9 +209,9 @@ bool datagram_socket::send_locked(std::string_view data, const endpoint& to, int
 
 void datagram_socket::report_send_error_locked(int err, const endpoint& to, std::size_t size) {
   if (sink_)
-    sink_->deliver(write_error_msg{
-        os_net_error(err, "a datagram of " + std::to_string(size) + " bytes to " + describe(to) +
-                              " was dropped")});
+    sink_->deliver(
+        write_error_msg{os_net_error(err, "a datagram of " + std::to_string(size) + " bytes to " +
+                                              describe(to) + " was dropped")});
 }
 
 bool datagram_socket::write(std::string_view data, const endpoint& to) {
@@ -288,7 +288,8 @@ void datagram_socket::arm_retry() {
   std::lock_guard<std::mutex> guard(mtx_);
   if (state_ == state::closed || armed_)
     return;
-  retry_delay_ = std::min(max_retry_delay, std::max(std::chrono::milliseconds{1}, retry_delay_ * 2));
+  retry_delay_ =
+      std::min(max_retry_delay, std::max(std::chrono::milliseconds{1}, retry_delay_ * 2));
   armed_ = true;
   std::weak_ptr<datagram_socket> weak = shared_from_this();
   retry_ = engine_.defer(retry_delay_, [weak] {

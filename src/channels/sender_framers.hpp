@@ -69,7 +69,8 @@ public:
   /// data: `on_frame(std::string_view, const endpoint&)` per frame, and
   /// `on_overflow(const endpoint&)` for a sender whose buffer passed its
   /// bound. `on_frame` returns false to stop.
-  template <class OnFrame, class OnOverflow> void reframe(OnFrame&& on_frame, OnOverflow&& on_overflow);
+  template <class OnFrame, class OnOverflow>
+  void reframe(OnFrame&& on_frame, OnOverflow&& on_overflow);
 
 private:
   struct sender {
