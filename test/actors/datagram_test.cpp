@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(a_dual_stack_channel_answers_ipv4_and_ipv6_senders) {
 BOOST_AUTO_TEST_CASE(the_first_write_opens_an_unbound_socket_that_receives_replies) {
   auto server = echo();
   auto d = make();
-  d->write("hello", "127.0.0.1", server->port()); // before any listen
+  d->write("hello", "127.0.0.1", server->port());      // before any listen
   BOOST_TEST_REQUIRE(log.wait_count("read:hello", 2)); // the echo's, then ours
   BOOST_TEST(d->port() != 0u);
   BOOST_TEST(log.count("listen") == 1u); // an implicit open is not a listen
@@ -353,12 +353,12 @@ BOOST_AUTO_TEST_CASE(a_channel_closed_before_it_opened_closes_once_and_refuses_u
 
 BOOST_AUTO_TEST_CASE(misuse_throws_and_the_channel_still_works) {
   auto d = echo();
-  BOOST_CHECK_THROW(d->listen("127.0.0.1", 0), state_error);              // twice
-  BOOST_CHECK_THROW(d->write("x", v6(1)), address_error);                 // IPv6 from IPv4
+  BOOST_CHECK_THROW(d->listen("127.0.0.1", 0), state_error); // twice
+  BOOST_CHECK_THROW(d->write("x", v6(1)), address_error);    // IPv6 from IPv4
   BOOST_CHECK_THROW(d->write("x", unix_path("@pants-nowhere")), address_error);
-  BOOST_CHECK_THROW(d->write("x", endpoint{}), address_error);            // empty
-  BOOST_CHECK_THROW(d->write("x", "localhost", 1), address_error);        // not numeric
-  BOOST_CHECK_THROW(d->write("x", "127.0.0.1", 70000), address_error);    // bad port
+  BOOST_CHECK_THROW(d->write("x", endpoint{}), address_error);         // empty
+  BOOST_CHECK_THROW(d->write("x", "localhost", 1), address_error);     // not numeric
+  BOOST_CHECK_THROW(d->write("x", "127.0.0.1", 70000), address_error); // bad port
   BOOST_CHECK_THROW(d->read_delimiter(std::string()), std::invalid_argument);
   BOOST_CHECK_THROW(d->read_delimiter(0), std::invalid_argument);
   BOOST_CHECK_THROW(d->buffer_size(0), std::invalid_argument);

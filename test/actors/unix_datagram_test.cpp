@@ -113,7 +113,8 @@ BOOST_AUTO_TEST_CASE(a_channel_on_a_path_keeps_boundaries_and_answers_the_sender
   BOOST_TEST(d->local_address() == where.to_string());
   BOOST_TEST(d->port() == 0u);
   datagram_peer peer(unix_path(dir.file("peer.sock")));
-  for (const std::string& data : std::vector<std::string>{"one", "", std::string(5000, 'x'), "four"}) {
+  for (const std::string& data :
+       std::vector<std::string>{"one", "", std::string(5000, 'x'), "four"}) {
     BOOST_TEST_REQUIRE(peer.send_to(data, where));
     auto back = peer.receive();
     BOOST_TEST_REQUIRE(back.has_value());
@@ -138,7 +139,7 @@ BOOST_AUTO_TEST_CASE(a_channel_that_writes_first_autobinds_and_gets_replies) {
   auto server = echo(where);
   auto d = make();
   d->write("who am i", where);
-  BOOST_TEST_REQUIRE(log.wait_count("read:who am i", 2)); // the echo's, then ours
+  BOOST_TEST_REQUIRE(log.wait_count("read:who am i", 2));                // the echo's, then ours
   BOOST_TEST(d->local_address().rfind("@", 0) == 0, d->local_address()); // an autobound name
 }
 
