@@ -1,6 +1,7 @@
 #pragma once
 
 #include "channels/address.hpp"
+#include "channels/coalesced_post.hpp"
 #include "channels/event_sink.hpp"
 #include "channels/unix_socket_file.hpp"
 #include "engine/engine.hpp"
@@ -143,7 +144,7 @@ private:
   bool armed_ = false;
 
   std::atomic<bool> drain_reported_{false};
-  std::atomic<bool> interest_update_posted_{false};
+  coalesced_post interest_update_;
   std::atomic<std::size_t> inflight_{0};
   std::atomic<bool> flow_paused_{false};
 

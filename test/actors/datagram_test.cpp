@@ -48,24 +48,24 @@ struct fixture {
     return made.back();
   }
 
+  /// Listens `d` on `host` port 0 and waits for its on_listen.
+  void listen(const std::shared_ptr<datagram_recorder>& d, const std::string& host = "127.0.0.1") {
+    d->listen(host, 0);
+    BOOST_TEST_REQUIRE(log.wait_count("listen", ++count_listens));
+  }
+
   /// A channel listening on `host` port 0, its on_listen seen.
   std::shared_ptr<datagram_recorder> listening(const std::string& host = "127.0.0.1") {
     auto d = make();
-    d->listen(host, 0);
-    BOOST_TEST_REQUIRE(log.wait_count("listen", count_listens + 1));
-    ++count_listens;
+    listen(d, host);
     return d;
   }
 
   /// An echo: every datagram goes back to its sender.
   std::shared_ptr<datagram_recorder> echo(const std::string& host = "127.0.0.1") {
     auto d = make();
-    d->read_hook = [](datagram_recorder& self, std::string_view data, const endpoint& from) {
-      self.write(data, from);
-    };
-    d->listen(host, 0);
-    BOOST_TEST_REQUIRE(log.wait_count("listen", count_listens + 1));
-    ++count_listens;
+    d->echo_back();
+    listen(d, host);
     return d;
   }
 
@@ -154,9 +154,7 @@ BOOST_AUTO_TEST_CASE(a_reply_to_from_reaches_the_ipv6_sender) {
 
 BOOST_AUTO_TEST_CASE(a_dual_stack_channel_answers_ipv4_and_ipv6_senders) {
   auto d = make();
-  d->read_hook = [](datagram_recorder& self, std::string_view data, const endpoint& from) {
-    self.write(data, from);
-  };
+  d->echo_back();
   d->listen(0); // [::], dual-stack
   BOOST_TEST_REQUIRE(log.wait_count("listen"));
   ++count_listens;
@@ -185,9 +183,7 @@ BOOST_AUTO_TEST_CASE(the_first_write_opens_an_unbound_socket_that_receives_repli
 BOOST_AUTO_TEST_CASE(a_delimiter_frames_each_sender_alone_across_interleaved_datagrams) {
   auto d = make();
   d->read_delimiter("\n");
-  d->listen("127.0.0.1", 0);
-  BOOST_TEST_REQUIRE(log.wait_count("listen"));
-  ++count_listens;
+  listen(d);
   datagram_peer a(v4(0)), b(v4(0));
   auto to = v4(d->port());
   for (auto [peer, piece] : std::vector<std::pair<datagram_peer*, std::string>>{
@@ -205,9 +201,7 @@ BOOST_AUTO_TEST_CASE(a_new_sender_beyond_max_senders_evicts_the_least_recent_par
   auto d = make();
   d->read_delimiter("\n");
   d->max_senders(1);
-  d->listen("127.0.0.1", 0);
-  BOOST_TEST_REQUIRE(log.wait_count("listen"));
-  ++count_listens;
+  listen(d);
   datagram_peer a(v4(0)), b(v4(0));
   auto to = v4(d->port());
   BOOST_TEST_REQUIRE(a.send_to("lost", to));
@@ -223,9 +217,7 @@ BOOST_AUTO_TEST_CASE(one_sender_overflowing_does_not_cost_another_its_data) {
   auto d = make();
   d->read_delimiter("\n");
   d->buffer_size(8);
-  d->listen("127.0.0.1", 0);
-  BOOST_TEST_REQUIRE(log.wait_count("listen"));
-  ++count_listens;
+  listen(d);
   datagram_peer a(v4(0)), b(v4(0));
   auto to = v4(d->port());
   BOOST_TEST_REQUIRE(b.send_to("keep", to));
@@ -245,9 +237,7 @@ BOOST_AUTO_TEST_CASE(a_delimiter_set_inside_on_read_applies_to_the_rest_of_the_d
     if (data == "len")
       self.read_delimiter(3);
   };
-  d->listen("127.0.0.1", 0);
-  BOOST_TEST_REQUIRE(log.wait_count("listen"));
-  ++count_listens;
+  listen(d);
   datagram_peer a(v4(0));
   BOOST_TEST_REQUIRE(a.send_to("len\nabcdef", v4(d->port())));
   BOOST_TEST_REQUIRE(log.wait_count("read:def"));
@@ -331,9 +321,7 @@ BOOST_AUTO_TEST_CASE(close_inside_on_read_stops_reading_and_on_close_follows_onc
   auto d = make();
   d->read_delimiter("\n");
   d->read_hook = [](datagram_recorder& self, std::string_view, const endpoint&) { self.close(); };
-  d->listen("127.0.0.1", 0);
-  BOOST_TEST_REQUIRE(log.wait_count("listen"));
-  ++count_listens;
+  listen(d);
   datagram_peer a(v4(0));
   BOOST_TEST_REQUIRE(a.send_to("one\ntwo\n", v4(d->port())));
   BOOST_TEST_REQUIRE(log.wait_count("close"));
@@ -402,9 +390,7 @@ BOOST_AUTO_TEST_CASE(a_blocked_handler_stops_reading_so_memory_stays_bounded) {
     if (data == "block")
       gate.wait_for(patience);
   };
-  d->listen("127.0.0.1", 0);
-  BOOST_TEST_REQUIRE(log.wait_count("listen"));
-  ++count_listens;
+  listen(d);
   datagram_peer peer(v4(0));
   auto to = v4(d->port());
   BOOST_TEST_REQUIRE(peer.send_to("block", to));

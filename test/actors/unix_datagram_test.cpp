@@ -85,9 +85,7 @@ struct fixture {
   /// An echo listening on `where`, its on_listen seen.
   std::shared_ptr<datagram_recorder> echo(const endpoint& where) {
     auto d = make();
-    d->read_hook = [](datagram_recorder& self, std::string_view data, const endpoint& from) {
-      self.write(data, from);
-    };
+    d->echo_back();
     d->listen(where);
     BOOST_TEST_REQUIRE(log.wait_count("listen", ++listens));
     return d;

@@ -30,6 +30,13 @@ public:
 
   std::function<void(datagram_recorder&, std::string_view, const endpoint&)> read_hook;
 
+  /// Makes this channel an echo: every datagram goes back to its sender.
+  void echo_back() {
+    read_hook = [](datagram_recorder& self, std::string_view data, const endpoint& from) {
+      self.write(data, from);
+    };
+  }
+
   /// Every datagram (or frame) received so far, with its sender.
   std::vector<std::pair<std::string, endpoint>> received() {
     std::lock_guard<std::mutex> guard(mtx_);
