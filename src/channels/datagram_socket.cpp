@@ -77,8 +77,9 @@ void datagram_socket::bind(const endpoint& where) {
   family_ = where.family();
   local_ = endpoint::local_of(fd);
   state_ = state::open;
+  // Posted even from the engine thread: registering takes mtx_, held here.
   auto self = shared_from_this();
-  in_engine([self] { self->register_in_engine(true); });
+  engine_.post([self] { self->register_in_engine(true); });
 }
 
 // The first write of a socket that never listened: an unbound socket of
@@ -101,7 +102,7 @@ int datagram_socket::open_locked(int family) {
   family_ = family;
   state_ = state::open;
   auto self = shared_from_this();
-  in_engine([self] { self->register_in_engine(false); });
+  engine_.post([self] { self->register_in_engine(false); }); // as in bind
   return fd;
 }
 

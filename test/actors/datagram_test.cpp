@@ -178,6 +178,16 @@ BOOST_AUTO_TEST_CASE(the_first_write_opens_an_unbound_socket_that_receives_repli
   BOOST_CHECK_THROW(d->listen("127.0.0.1", 0), state_error);
 }
 
+BOOST_AUTO_TEST_CASE(listen_and_a_first_write_from_the_engine_thread_do_not_deadlock) {
+  auto server = make();
+  server->echo_back();
+  loop.call([&] { server->listen("127.0.0.1", 0); });
+  BOOST_TEST_REQUIRE(log.wait_count("listen", ++count_listens));
+  auto d = make();
+  loop.call([&] { d->write("from the loop", "127.0.0.1", server->port()); });
+  BOOST_TEST(log.wait_count("read:from the loop", 2));
+}
+
 // -- framing per sender ---------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(a_delimiter_frames_each_sender_alone_across_interleaved_datagrams) {
