@@ -36,15 +36,9 @@ caf::behavior stream_actor::make_behavior() {
   auto* ch = channel_.get();
   if (auto* user = ch->user_behavior()) {
     // Messages the table below does not know go to the user's behaviour.
-    set_default_handler(
-        [ch, user](caf::scheduled_actor*, caf::message_view& view) -> caf::result<caf::message> {
-          auto msg = view.move_content_to_message();
-          caf::optional<caf::message> reply;
-          ch->run_handler([&] { ch->guarded([&] { reply = (*user)(msg); }); });
-          if (reply)
-            return std::move(*reply);
-          return caf::sec::unexpected_message;
-        });
+    set_default_handler([ch, user](caf::scheduled_actor*, caf::message_view& view) {
+      return ch->handle_other(*user, view);
+    });
   }
   return {
       [ch](connected_msg) { ch->run_handler([ch] { ch->handle_connected(); }); },
@@ -68,7 +62,7 @@ caf::behavior stream_actor::make_behavior() {
 
 // -- construction -----------------------------------------------------------
 
-stream::stream(engine& eng) : engine_(eng) {}
+stream::stream(engine& eng) : channel_base(eng) {}
 stream::stream() : stream(engine::instance()) {}
 stream::~stream() = default;
 
@@ -136,20 +130,9 @@ std::shared_ptr<stream_socket> stream::socket_checked() const {
   return socket_;
 }
 
-namespace {
-// The channel whose handler runs on this thread, if any.
-thread_local const stream* running_channel = nullptr;
-} // namespace
-
 void stream::write(std::string_view data) {
-  if (!socket_checked()->write(data))
-    return;
-  // Everything went out at once: a drain to report. From our own handler,
-  // on_write runs when that handler returns; from elsewhere, by message.
-  if (running_channel == this)
-    drain_due_ = true;
-  else
-    caf::anon_send(actor_, drained_msg{});
+  if (socket_checked()->write(data))
+    report_drain(); // everything went out at once
 }
 
 void stream::write_file(const std::string& path, off_t offset, std::size_t nbytes) {
@@ -201,13 +184,7 @@ bool stream::closed() const noexcept {
 
 std::string stream::local_address() const { return socket_ ? socket_->local_address() : ""; }
 std::string stream::remote_address() const { return socket_ ? socket_->remote_address() : ""; }
-caf::actor stream::actor() const { return actor_; }
-
-const caf::actor& stream::actor_checked() const {
-  if (!actor_)
-    throw state_error("pants: channel timers need a channel that is connecting or connected");
-  return actor_;
-}
+void stream::drain_seen() noexcept { socket_->drain_seen(); }
 
 void stream::read_delimiter(pants::read_delimiter d) {
   framer_.delimiter(std::move(d));
@@ -231,50 +208,7 @@ void stream::on_write_error(const net_error& e) {
   std::fprintf(stderr, "pants: write error on %s: %s\n", remote_address().c_str(), e.what.c_str());
 }
 
-void stream::on_error(const std::exception& e) {
-  std::fprintf(stderr, "pants: a channel handler threw: %s\n", e.what());
-}
-
 // -- actor side ---------------------------------------------------------------
-
-namespace {
-
-// on_error is user code too: it must not take the actor down either.
-template <class OnError> void report(OnError&& on_error, const std::exception& e) {
-  try {
-    on_error(e);
-  } catch (...) {
-    std::fprintf(stderr, "pants: on_error threw while handling: %s\n", e.what());
-  }
-}
-
-} // namespace
-
-template <class F> void stream::guarded(F&& f) {
-  auto on_err = [this](const std::exception& e) { on_error(e); };
-  try {
-    f();
-  } catch (const std::exception& e) {
-    report(on_err, e);
-  } catch (...) {
-    report(on_err, std::runtime_error("an exception not derived from std::exception"));
-  }
-}
-
-template <class F> void stream::run_handler(F&& f) {
-  struct scope {
-    const stream* outer = running_channel;
-    ~scope() { running_channel = outer; }
-  } restore;
-  running_channel = this;
-  f();
-  while (drain_due_) {
-    drain_due_ = false;
-    socket_->drain_seen();
-    if (!finished_)
-      guarded([this] { on_write(); });
-  }
-}
 
 void stream::handle_connected() {
   if (!finished_)
@@ -317,12 +251,6 @@ void stream::handle_eof() {
   socket_->end();
 }
 
-void stream::handle_drained() {
-  socket_->drain_seen();
-  if (!finished_)
-    guarded([this] { on_write(); });
-}
-
 void stream::handle_error(bool reading, const net_error& e) {
   guarded([&] {
     if (reading)
@@ -335,28 +263,13 @@ void stream::handle_error(bool reading, const net_error& e) {
 void stream::handle_closed() {
   if (finished_)
     return;
-  finished_ = true;
-  timers_.cancel_all();
+  finish();
   framer_.clear();
   // Leave the server's registry first: once on_close runs (and after), the
   // server no longer lists this channel.
   if (auto owner = server_.lock())
     owner->forget(this);
   guarded([this] { on_close(); });
-}
-
-void stream::handle_timer(detail::channel_timer_msg& m) {
-  if (m.pending)
-    *m.pending = false; // the engine may queue the next loop run
-  auto on_err = [this](const std::exception& e) {
-    report([this](const std::exception& x) { on_error(x); }, e);
-  };
-  if (finished_ || !m.record->run(on_err))
-    return;
-  if (m.record->interval() != detail::channel_timers::duration{0}) {
-    m.record->due(m.record->next_due(engine_.clock().now()));
-    detail::channel_timers::arm(engine_, actor_, m.record);
-  }
 }
 
 } // namespace pants

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "actors/detail/channel_timers.hpp"
+#include "actors/detail/channel_base.hpp"
 #include "channels/framer.hpp"
 #include "channels/messages.hpp"
 #include "channels/read_delimiter.hpp"
@@ -35,7 +35,7 @@ class stream_actor;
 /// thread" members may be called from other channels' handlers too;
 /// "handler" members must be called from this channel's own callbacks
 /// (or before `connect`).
-class stream : public std::enable_shared_from_this<stream> {
+class stream : public detail::channel_base, public std::enable_shared_from_this<stream> {
 public:
   /// A channel on `eng` (the default engine unless given).
   explicit stream(engine& eng);
@@ -105,40 +105,12 @@ public:
   bool closed() const noexcept;
   std::string local_address() const;
   std::string remote_address() const;
-  engine& owner() const noexcept { return engine_; }
-  /// The channel's actor; invalid before connect/accept. Other actors may
-  /// send it their own messages (handled by an actor-style behaviour).
-  caf::actor actor() const;
+  // owner() and actor(): see detail::channel_base.
 
-  // -- timers (safe from any thread, once connecting or connected) --------------
+  // -- timers: callback/loop/defer/cycle (see detail::channel_base) --------------
   //
-  // The channel's own callback/loop/defer/cycle: like the engine's, but `f`
-  // runs inside this channel's actor (so it may touch the channel's state,
-  // and never runs concurrently with its callbacks), and every timer is
-  // cancelled when the channel closes. An exception from `f` goes to
-  // `on_error`. Throw state_error before connect()/accept and after close,
-  // std::invalid_argument for a delay or interval <= 0.
-
-  template <class F, class... Args> timer callback(F&& f, Args&&... args) {
-    return timers_.add_callback(actor_checked(),
-                                bind(std::forward<F>(f), std::forward<Args>(args)...));
-  }
-  template <class F, class... Args> timer loop(F&& f, Args&&... args) {
-    return timers_.add_loop(engine_, actor_checked(),
-                            bind(std::forward<F>(f), std::forward<Args>(args)...));
-  }
-  template <class Rep, class Period, class F, class... Args>
-  timer defer(std::chrono::duration<Rep, Period> delay, F&& f, Args&&... args) {
-    auto d = detail::checked_delay(delay, "defer delay");
-    return timers_.add_timed(engine_, actor_checked(), d, {},
-                             bind(std::forward<F>(f), std::forward<Args>(args)...));
-  }
-  template <class Rep, class Period, class F, class... Args>
-  timer cycle(std::chrono::duration<Rep, Period> interval, F&& f, Args&&... args) {
-    auto d = detail::checked_delay(interval, "cycle interval");
-    return timers_.add_timed(engine_, actor_checked(), d, d,
-                             bind(std::forward<F>(f), std::forward<Args>(args)...));
-  }
+  // Safe from any thread once connecting or connected; `f` runs inside this
+  // channel's actor; every timer is cancelled when the channel closes.
 
   // -- reading (handler) ---------------------------------------------------
 
@@ -159,15 +131,13 @@ protected:
   virtual void on_connect() {}
   virtual void on_connect_error(const net_error&) {}
   virtual void on_read(std::string_view) {}
-  virtual void on_write() {}
+  // on_write() and on_error(): see detail::channel_base.
   /// Default: close.
   virtual void on_overflow_error(const net_error&);
   /// Default: log. The channel closes after either.
   virtual void on_read_error(const net_error&);
   virtual void on_write_error(const net_error&);
   virtual void on_close() {}
-  /// An exception escaped a callback; the channel goes on. Default: log.
-  virtual void on_error(const std::exception& e);
 
   /// The server that accepted this channel, if it is still alive.
   std::shared_ptr<stream_server> owning_server() const { return server_.lock(); }
@@ -181,20 +151,11 @@ private:
   void handle_connect_failed(const net_error& e);
   void handle_chunk(chunk_msg& m);
   void handle_eof();
-  void handle_drained();
   void handle_error(bool reading, const net_error& e);
   void handle_closed();
   void reframe();
-  template <class F> void guarded(F&& f);
-  /// Runs one message's handler, then `on_write` for drains it caused.
-  template <class F> void run_handler(F&& f);
   bool deliver_frames(std::string&& bytes);
-
-  void handle_timer(detail::channel_timer_msg& m);
-  const caf::actor& actor_checked() const;
-  template <class F, class... Args> static std::function<void()> bind(F&& f, Args&&... args) {
-    return detail::bind_timer(std::forward<F>(f), std::forward<Args>(args)...);
-  }
+  void drain_seen() noexcept override;
 
   void spawn_actor();
   void adopt(int fd, std::shared_ptr<stream_server> owner);
@@ -203,16 +164,11 @@ private:
   /// messages, if any (see behavior_stream).
   virtual caf::behavior* user_behavior() noexcept { return nullptr; }
 
-  engine& engine_;
   std::shared_ptr<stream_socket> socket_;
-  caf::actor actor_;
   std::weak_ptr<stream_server> server_;
   framer framer_;
-  detail::channel_timers timers_;
   bool in_feed_ = false;
   bool reframe_pending_ = false;
-  bool drain_due_ = false;
-  bool finished_ = false;
 };
 
 /// Pants' `Client`: a stream that connects out.

@@ -304,17 +304,8 @@ void stream_socket::update_interest() {
 }
 
 void stream_socket::request_interest_update() {
-  if (engine_.in_engine_thread()) {
-    update_interest();
-    return;
-  }
-  if (interest_update_posted_.exchange(true))
-    return;
   auto self = shared_from_this();
-  engine_.post([self] {
-    self->interest_update_posted_ = false;
-    self->update_interest();
-  });
+  interest_update_(engine_, [self] { self->update_interest(); });
 }
 
 bool stream_socket::write(std::string_view data) {

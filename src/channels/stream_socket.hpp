@@ -1,6 +1,7 @@
 #pragma once
 
 #include "channels/address.hpp"
+#include "channels/coalesced_post.hpp"
 #include "channels/event_sink.hpp"
 #include "channels/write_queue.hpp"
 #include "engine/engine.hpp"
@@ -148,7 +149,7 @@ private:
   endpoint local_, remote_;
 
   std::atomic<bool> drain_reported_{false};
-  std::atomic<bool> interest_update_posted_{false};
+  coalesced_post interest_update_;
   std::atomic<std::size_t> inflight_{0};
   std::atomic<bool> flow_paused_{false};
 

@@ -2,6 +2,7 @@
 // free loopback port, the test waits for its `listening` line, talks to it
 // over real sockets, then stops it with a signal and expects exit status 0.
 
+#include "support/datagram_peer.hpp"
 #include "support/loopback.hpp"
 
 #define BOOST_TEST_MODULE examples
@@ -232,9 +233,10 @@ std::string example(const std::string& name) {
   return std::string(PANTS_EXAMPLES_DIR) + "/" + name;
 }
 
-/// A port nothing listens on right now: bound to port 0, then released.
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+/// A port nothing listens on right now: bound to port 0, then released
+/// (`type`: SOCK_STREAM for TCP, SOCK_DGRAM for UDP).
+std::uint16_t free_port(int type = SOCK_STREAM) {
+  int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_ANY);
@@ -261,9 +263,10 @@ struct running_server {
 /// arguments) and waits (bounded) for its `listening` line. Another process
 /// may take the port between our probe and the example's bind: the example
 /// then exits, and we retry.
-running_server start_server(const std::string& name, const std::vector<std::string>& extra = {}) {
+running_server start_server(const std::string& name, const std::vector<std::string>& extra = {},
+                            int type = SOCK_STREAM) {
   for (int attempt = 0; attempt < 5; ++attempt) {
-    auto port = free_port();
+    auto port = free_port(type);
     std::vector<std::string> args{example(name), std::to_string(port)};
     args.insert(args.end(), extra.begin(), extra.end());
     auto proc = std::make_unique<child>(args, false, false);
@@ -322,6 +325,21 @@ BOOST_AUTO_TEST_CASE(echo_server_exits_zero_on_sigint_with_a_client_connected) {
   BOOST_TEST(c.recv_exactly(1) == "x");
   BOOST_TEST(describe(srv.proc->stop(SIGINT)) == "exit 0");
   BOOST_TEST(c.peer_closed());
+}
+
+// -- udp_echo -----------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(udp_echo_sends_every_datagram_back_to_its_sender_and_exits_zero) {
+  auto srv = start_server("udp_echo", {}, SOCK_DGRAM);
+  datagram_peer peer(pants::endpoint::numeric("127.0.0.1", 0));
+  auto to = pants::endpoint::numeric("127.0.0.1", srv.port);
+  for (std::string data : {std::string("hello, udp"), std::string(), std::string(60000, 'u')}) {
+    BOOST_TEST_REQUIRE(peer.send_to(data, to));
+    auto back = peer.receive();
+    BOOST_TEST_REQUIRE(back.has_value());
+    BOOST_TEST((back->first == data));
+  }
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
 }
 
 // -- echo_to_all ----------------------------------------------------------------

@@ -1,0 +1,215 @@
+#include "actors/datagram.hpp"
+
+#include "actors/detail/actor_sink.hpp"
+#include "actors/detail/datagram_actor.hpp"
+#include "actors/detail/registry.hpp"
+#include "actors/runtime.hpp"
+#include "channels/address.hpp"
+#include "channels/datagram_socket.hpp"
+#include "channels/errors.hpp"
+#include "engine/engine.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace pants {
+
+namespace {
+using reframe_atom = caf::atom_constant<caf::atom("pDReframe")>;
+} // namespace
+
+// -- the actor --------------------------------------------------------------
+
+namespace detail {
+
+datagram_actor::datagram_actor(caf::actor_config& cfg, std::shared_ptr<datagram> channel)
+    : caf::event_based_actor(cfg), channel_(std::move(channel)) {}
+
+caf::behavior datagram_actor::make_behavior() {
+  auto* ch = channel_.get();
+  if (auto* user = ch->user_behavior())
+    set_default_handler([ch, user](caf::scheduled_actor*, caf::message_view& view) {
+      return ch->handle_other(*user, view);
+    });
+  return {
+      [ch](listening_msg) { ch->run_handler([ch] { ch->handle_listening(); }); },
+      [ch](packet_msg& m) { ch->run_handler([&] { ch->handle_packet(m); }); },
+      [ch](drained_msg) { ch->run_handler([ch] { ch->handle_drained(); }); },
+      [ch](read_error_msg& m) { ch->run_handler([&] { ch->handle_error(true, m.error); }); },
+      [ch](write_error_msg& m) { ch->run_handler([&] { ch->handle_error(false, m.error); }); },
+      [ch](reframe_atom) { ch->run_handler([ch] { ch->reframe(); }); },
+      [ch](detail::channel_timer_msg& m) { ch->run_handler([&] { ch->handle_timer(m); }); },
+      [this, ch](closed_msg) {
+        ch->run_handler([ch] { ch->handle_closed(); });
+        registry::instance().remove(id());
+        quit();
+      },
+  };
+}
+
+} // namespace detail
+
+// -- construction -----------------------------------------------------------
+
+datagram::datagram(engine& eng) : channel_base(eng) {}
+datagram::datagram() : datagram(engine::instance()) {}
+datagram::~datagram() = default;
+
+// The actor and the socket, made once by whichever call comes first
+// (listen, write, end, close), from any thread.
+void datagram::start() {
+  std::call_once(started_, [this] {
+    actor_ = actor_system().spawn<detail::datagram_actor>(shared_from_this());
+    detail::registry::instance().add(actor_);
+    std::atomic_store(&socket_,
+                      datagram_socket::make(engine_, std::make_shared<detail::actor_sink>(actor_)));
+  });
+}
+
+std::shared_ptr<datagram_socket> datagram::socket() const { return std::atomic_load(&socket_); }
+
+void datagram::listen(long port) { listen(endpoint::any(port)); }
+
+void datagram::listen(const std::string& host, long port) { listen(endpoint::numeric(host, port)); }
+
+void datagram::listen(const endpoint& where) {
+  if (where.empty())
+    throw address_error("pants: listen needs an address");
+  start();
+  socket()->bind(where);
+}
+
+// -- operations ---------------------------------------------------------------
+
+void datagram::write(std::string_view data, const endpoint& to) {
+  start();
+  if (socket()->write(data, to))
+    report_drain(); // it went out at once
+}
+
+void datagram::write(std::string_view data, const std::string& host, long port) {
+  write(data, endpoint::numeric(host, port));
+}
+
+void datagram::end() {
+  start();
+  socket()->end();
+}
+
+void datagram::close() {
+  start();
+  socket()->close();
+}
+
+std::size_t datagram::bytes_queued() const noexcept {
+  auto s = socket();
+  return s ? s->bytes_queued() : 0;
+}
+
+bool datagram::closed() const noexcept {
+  auto s = socket();
+  return s && s->current_state() == datagram_socket::state::closed;
+}
+
+std::string datagram::local_address() const {
+  auto s = socket();
+  return s ? s->local().to_string() : std::string();
+}
+
+std::uint16_t datagram::port() const {
+  auto s = socket();
+  return s ? s->local().port() : 0;
+}
+
+void datagram::read_delimiter(pants::read_delimiter d) {
+  framers_.delimiter(std::move(d));
+  // Other senders' buffered data may hold complete frames now: they are
+  // delivered by a message to ourselves (inside on_read, the sender being
+  // read is re-cut at once by its own feed).
+  if (framers_.senders() > 0 && !reframe_pending_ && actor_) {
+    reframe_pending_ = true;
+    caf::anon_send(actor_, reframe_atom::value);
+  }
+}
+
+void datagram::drain_seen() noexcept { socket_->drain_seen(); }
+
+// -- default callbacks ----------------------------------------------------------
+
+void datagram::on_overflow_error(const net_error& e, const endpoint& from) {
+  std::fprintf(stderr, "pants: datagram sender %s overflowed on %s: %s\n", from.to_string().c_str(),
+               local_address().c_str(), e.what.c_str());
+}
+
+void datagram::on_read_error(const net_error& e) {
+  std::fprintf(stderr, "pants: read error on datagram %s: %s\n", local_address().c_str(),
+               e.what.c_str());
+}
+
+void datagram::on_write_error(const net_error& e) {
+  std::fprintf(stderr, "pants: write error on datagram %s: %s\n", local_address().c_str(),
+               e.what.c_str());
+}
+
+// -- actor side ---------------------------------------------------------------
+
+void datagram::handle_listening() {
+  if (!finished_)
+    guarded([this] { on_listen(); });
+}
+
+void datagram::overflowed(const endpoint& from) {
+  guarded([&] {
+    on_overflow_error(net_error{ENOBUFS,
+                                "a sender's buffer exceeded buffer_size without a frame; its "
+                                "buffered bytes were dropped"},
+                      from);
+  });
+}
+
+void datagram::handle_packet(packet_msg& m) {
+  auto n = m.bytes.size();
+  if (!finished_ && socket_->reading()) {
+    bool fits = framers_.feed(std::move(m.bytes), m.from, [&](std::string_view frame) {
+      guarded([&] { on_read(frame, m.from); });
+      return socket_->reading(); // stop after close() or end() from on_read
+    });
+    if (!fits)
+      overflowed(m.from);
+  }
+  socket_->consumed(n);
+}
+
+void datagram::reframe() {
+  reframe_pending_ = false;
+  if (finished_ || !socket_->reading())
+    return;
+  framers_.reframe(
+      [this](std::string_view frame, const endpoint& from) {
+        guarded([&] { on_read(frame, from); });
+        return socket_->reading();
+      },
+      [this](const endpoint& from) { overflowed(from); });
+}
+
+void datagram::handle_error(bool reading, const net_error& e) {
+  guarded([&] {
+    if (reading)
+      on_read_error(e);
+    else
+      on_write_error(e);
+  });
+}
+
+void datagram::handle_closed() {
+  if (finished_)
+    return;
+  finish();
+  framers_.clear();
+  guarded([this] { on_close(); });
+}
+
+} // namespace pants

@@ -1,0 +1,88 @@
+#include "actors/detail/channel_base.hpp"
+
+#include "channels/errors.hpp"
+#include "channels/messages.hpp"
+#include "engine/engine.hpp"
+
+#include <caf/behavior.hpp>
+#include <caf/message_view.hpp>
+#include <caf/result.hpp>
+#include <caf/send.hpp>
+
+#include <cstdio>
+
+namespace pants::detail {
+
+namespace {
+// The channel whose handler runs on this thread, if any.
+thread_local const channel_base* running_channel = nullptr;
+} // namespace
+
+channel_base::running_scope::running_scope(const channel_base* ch) : outer(running_channel) {
+  running_channel = ch;
+}
+
+channel_base::running_scope::~running_scope() { running_channel = outer; }
+
+channel_base::~channel_base() = default;
+
+void channel_base::on_error(const std::exception& e) {
+  std::fprintf(stderr, "pants: a channel handler threw: %s\n", e.what());
+}
+
+// on_error is user code too: it must not take the actor down either.
+void channel_base::report(const std::exception& e) noexcept {
+  try {
+    on_error(e);
+  } catch (...) {
+    std::fprintf(stderr, "pants: on_error threw while handling: %s\n", e.what());
+  }
+}
+
+void channel_base::report_drain() {
+  // From our own handler, on_write runs when that handler returns; from
+  // elsewhere, by message.
+  if (running_channel == this)
+    drain_due_ = true;
+  else
+    caf::anon_send(actor_, drained_msg{});
+}
+
+void channel_base::handle_drained() {
+  drain_seen();
+  if (!finished_)
+    guarded([this] { on_write(); });
+}
+
+caf::result<caf::message> channel_base::handle_other(caf::behavior& user, caf::message_view& view) {
+  auto msg = view.move_content_to_message();
+  caf::optional<caf::message> reply;
+  run_handler([&] { guarded([&] { reply = user(msg); }); });
+  if (reply)
+    return std::move(*reply);
+  return caf::sec::unexpected_message;
+}
+
+void channel_base::finish() {
+  finished_ = true;
+  timers_.cancel_all();
+}
+
+const caf::actor& channel_base::actor_checked() const {
+  if (!actor_)
+    throw state_error("pants: channel timers need a channel that has started");
+  return actor_;
+}
+
+void channel_base::handle_timer(channel_timer_msg& m) {
+  if (m.pending)
+    *m.pending = false; // the engine may queue the next loop run
+  if (finished_ || !m.record->run([this](const std::exception& e) { report(e); }))
+    return;
+  if (m.record->interval() != channel_timers::duration{0}) {
+    m.record->due(m.record->next_due(engine_.clock().now()));
+    channel_timers::arm(engine_, actor_, m.record);
+  }
+}
+
+} // namespace pants::detail

@@ -1,0 +1,144 @@
+#pragma once
+
+#include "actors/detail/channel_timers.hpp"
+#include "engine/timer.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <stdexcept>
+#include <utility>
+
+namespace pants {
+class engine;
+} // namespace pants
+
+namespace pants::detail {
+
+/// What every channel class (`stream`, `datagram`) shares: its engine, its
+/// actor, its timers, and how its callbacks run: an exception escaping a
+/// callback goes to `on_error`, and `on_write` for a drain caused by the
+/// channel's own write runs after the callback that wrote returns.
+/// Members are safe from any thread unless noted.
+class channel_base {
+public:
+  channel_base(const channel_base&) = delete;
+  channel_base& operator=(const channel_base&) = delete;
+
+  /// The engine this channel runs on.
+  engine& owner() const noexcept { return engine_; }
+
+  /// The channel's actor; invalid before the channel starts (connect,
+  /// accept, listen, a datagram's first write). Other actors may send it
+  /// their own messages (handled by an actor-style behaviour).
+  caf::actor actor() const { return actor_; }
+
+  // -- timers --------------------------------------------------------------------
+  //
+  // The channel's own callback/loop/defer/cycle: like the engine's, but `f`
+  // runs inside this channel's actor (so it may touch the channel's state,
+  // and never runs concurrently with its callbacks), and every timer is
+  // cancelled when the channel closes. An exception from `f` goes to
+  // `on_error`. Throw state_error before the channel starts and after it
+  // closed, std::invalid_argument for a delay or interval <= 0.
+
+  template <class F, class... Args> timer callback(F&& f, Args&&... args) {
+    return timers_.add_callback(actor_checked(),
+                                bind_timer(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+  template <class F, class... Args> timer loop(F&& f, Args&&... args) {
+    return timers_.add_loop(engine_, actor_checked(),
+                            bind_timer(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+  template <class Rep, class Period, class F, class... Args>
+  timer defer(std::chrono::duration<Rep, Period> delay, F&& f, Args&&... args) {
+    auto d = checked_delay(delay, "defer delay");
+    return timers_.add_timed(engine_, actor_checked(), d, {},
+                             bind_timer(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+  template <class Rep, class Period, class F, class... Args>
+  timer cycle(std::chrono::duration<Rep, Period> interval, F&& f, Args&&... args) {
+    auto d = checked_delay(interval, "cycle interval");
+    return timers_.add_timed(engine_, actor_checked(), d, d,
+                             bind_timer(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+
+protected:
+  explicit channel_base(engine& eng) : engine_(eng) {}
+  virtual ~channel_base();
+
+  /// The write queue became empty after holding data. Runs in the actor.
+  virtual void on_write() {}
+  /// An exception escaped a callback; the channel goes on. Default: log.
+  virtual void on_error(const std::exception& e);
+
+  // -- for the channel classes and their actors (in the actor) ------------------
+
+  /// Runs `f`; an exception escaping it goes to `on_error` (and one
+  /// escaping `on_error` is logged): the actor never dies of user code.
+  template <class F> void guarded(F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      report(e);
+    } catch (...) {
+      report(std::runtime_error("an exception not derived from std::exception"));
+    }
+  }
+
+  /// Runs one message's handler with this channel marked as running on
+  /// this thread, then `on_write` once per drain its own writes caused.
+  template <class F> void run_handler(F&& f) {
+    running_scope scope(this);
+    f();
+    while (drain_due_) {
+      drain_due_ = false;
+      drain_seen();
+      if (!finished_)
+        guarded([this] { on_write(); });
+    }
+  }
+
+  /// A write went out at once: `on_write` is due, after the running
+  /// handler if it is this channel's, else by a message. Any thread.
+  void report_drain();
+  /// Tells the socket its drain was handled, so it may report the next.
+  virtual void drain_seen() noexcept = 0;
+  /// A `drained_msg` arrived.
+  void handle_drained();
+  /// A channel timer is due.
+  void handle_timer(channel_timer_msg& m);
+  /// A message the channel's own table does not know: runs the user's
+  /// actor-style behaviour on it, as a handler. Returns its reply, or
+  /// `caf::sec::unexpected_message` when the behaviour does not match.
+  caf::result<caf::message> handle_other(caf::behavior& user, caf::message_view& view);
+  /// The channel closed: cancels every timer; later callbacks are skipped.
+  void finish();
+  /// The actor, or state_error when the channel has not started.
+  const caf::actor& actor_checked() const;
+
+  engine& engine_;
+  caf::actor actor_;
+  channel_timers timers_;
+  bool finished_ = false;
+
+private:
+  /// Marks the channel whose handler runs on this thread, restoring the
+  /// previous one on exit (handlers may nest across channels).
+  struct running_scope {
+    explicit running_scope(const channel_base* ch);
+    ~running_scope();
+    running_scope(const running_scope&) = delete;
+    running_scope& operator=(const running_scope&) = delete;
+    const channel_base* outer;
+  };
+
+  void report(const std::exception& e) noexcept;
+
+  bool drain_due_ = false;
+};
+
+} // namespace pants::detail

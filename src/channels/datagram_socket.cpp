@@ -1,0 +1,407 @@
+#include "channels/datagram_socket.hpp"
+
+#include "channels/errors.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace pants {
+
+namespace {
+
+bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+
+net_error os_net_error(int code, const std::string& context) {
+  return net_error{code, std::string(std::strerror(code)) + " (" + context + ")"};
+}
+
+std::string describe(const endpoint& e) {
+  auto s = e.to_string();
+  return s.empty() ? std::string("an unnamed socket") : s;
+}
+
+// Unix datagram receivers that are full make sendto fail with EAGAIN while
+// poll still reports the (unconnected) sender writable, so a Unix socket
+// retries its queue on a timer instead, backing off to this.
+constexpr std::chrono::milliseconds max_retry_delay{50};
+
+} // namespace
+
+datagram_socket::datagram_socket(engine& eng, std::shared_ptr<event_sink> sink)
+    : engine_(eng), sink_(std::move(sink)) {}
+
+datagram_socket::~datagram_socket() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    file_.remove();
+  }
+}
+
+std::shared_ptr<datagram_socket> datagram_socket::make(engine& eng,
+                                                       std::shared_ptr<event_sink> sink) {
+  return std::shared_ptr<datagram_socket>(new datagram_socket(eng, std::move(sink)));
+}
+
+template <class F> void datagram_socket::in_engine(F f) {
+  if (engine_.in_engine_thread())
+    f();
+  else
+    engine_.post(std::move(f));
+}
+
+void datagram_socket::bind(const endpoint& where) {
+  if (where.empty())
+    throw address_error("pants: listen needs an address");
+  std::lock_guard<std::mutex> guard(mtx_);
+  if (state_ != state::idle || close_requested_)
+    throw state_error("pants: listen on a datagram channel that is already open or closed");
+  unix_socket_file::prepare(where, SOCK_DGRAM);
+  int fd = ::socket(where.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    throw os_error(errno, "pants: socket");
+  int zero = 0;
+  if (where.family() == AF_INET6)
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero); // dual-stack for [::]
+  if (::bind(fd, where.data(), where.size()) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw os_error(err, "pants: cannot listen on " + where.to_string());
+  }
+  file_.bound(fd);
+  fd_ = fd;
+  family_ = where.family();
+  local_ = endpoint::local_of(fd);
+  state_ = state::open;
+  // Posted even from the engine thread: registering takes mtx_, held here.
+  auto self = shared_from_this();
+  engine_.post([self] { self->register_in_engine(true); });
+}
+
+// The first write of a socket that never listened: an unbound socket of
+// the destination's family. A Unix one autobinds to an abstract name, or
+// its receivers would have no address to answer.
+int datagram_socket::open_locked(int family) {
+  int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    throw os_error(errno, "pants: socket");
+  if (family == AF_UNIX) {
+    sockaddr_storage autobind{};
+    autobind.ss_family = AF_UNIX;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&autobind), sizeof(sa_family_t)) != 0) {
+      int err = errno;
+      ::close(fd);
+      throw os_error(err, "pants: cannot autobind a Unix datagram socket");
+    }
+  }
+  fd_ = fd;
+  family_ = family;
+  state_ = state::open;
+  auto self = shared_from_this();
+  engine_.post([self] { self->register_in_engine(false); }); // as in bind
+  return fd;
+}
+
+void datagram_socket::register_in_engine(bool listening) {
+  std::uint32_t mask;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ == state::closed || fd_ < 0 || registered_)
+      return;
+    mask = mask_locked();
+  }
+  engine_.add(fd_, mask, shared_from_this());
+  registered_ = true;
+  if (listening && sink_)
+    sink_->deliver(listening_msg{});
+}
+
+void datagram_socket::handle_io(std::uint32_t events) {
+  if (state_ == state::closed)
+    return;
+  bool handled = false;
+  if ((events & (io_event::readable | io_event::error | io_event::hangup)) && reading() &&
+      !flow_paused_) {
+    on_readable();
+    handled = true;
+  }
+  if (state_ != state::closed && (events & io_event::writable)) {
+    flush();
+    handled = true;
+  }
+  // A pending error (an ICMP report) while not reading: clear it, or a
+  // level-triggered backend would report it again at once, forever.
+  if (!handled && state_ != state::closed && (events & io_event::error))
+    clear_socket_error();
+}
+
+void datagram_socket::on_readable() {
+  static thread_local char buf[max_datagram];
+  for (int i = 0; i < read_batch && reading() && !flow_paused_; ++i) {
+    endpoint from;
+    iovec iov{buf, sizeof buf};
+    msghdr msg{};
+    msg.msg_name = from.data();
+    msg.msg_namelen = endpoint::capacity();
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT);
+    if (n < 0) {
+      int err = errno;
+      if (err == EINTR)
+        continue;
+      // An error from an earlier send (ICMP) belongs to that datagram: the
+      // socket goes on.
+      if (!would_block(err) && sink_)
+        sink_->deliver(read_error_msg{os_net_error(err, "receiving")});
+      return;
+    }
+    from.resize(msg.msg_namelen);
+    if (msg.msg_flags & MSG_TRUNC) {
+      if (sink_)
+        sink_->deliver(read_error_msg{
+            os_net_error(EMSGSIZE, "a datagram from " + describe(from) + " was larger than " +
+                                       std::to_string(max_datagram) + " bytes and was dropped")});
+      continue;
+    }
+    auto size = static_cast<std::size_t>(n);
+    if (inflight_ += size + datagram_overhead; inflight_ > inflight_limit) {
+      flow_paused_ = true;
+      // The actor may have caught up between the add and the flag.
+      if (inflight_ <= inflight_limit / 2)
+        flow_paused_ = false;
+      update_interest();
+    }
+    if (sink_)
+      sink_->deliver(packet_msg{std::string(buf, size), from});
+  }
+}
+
+void datagram_socket::clear_socket_error() {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0 && sink_)
+    sink_->deliver(read_error_msg{os_net_error(err, "pending socket error")});
+}
+
+bool datagram_socket::send_locked(std::string_view data, const endpoint& to, int& err) {
+  err = 0;
+  if (data.size() > max_datagram) {
+    err = EMSGSIZE; // UDP refuses it anyway; a Unix receiver could not read it
+    return true;
+  }
+  for (;;) {
+    ssize_t n =
+        ::sendto(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT, to.data(), to.size());
+    if (n >= 0)
+      return true;
+    if (errno == EINTR)
+      continue;
+    if (would_block(errno))
+      return false;
+    err = errno;
+    return true;
+  }
+}
+
+void datagram_socket::report_send_error_locked(int err, const endpoint& to, std::size_t size) {
+  if (sink_)
+    sink_->deliver(
+        write_error_msg{os_net_error(err, "a datagram of " + std::to_string(size) + " bytes to " +
+                                              describe(to) + " was dropped")});
+}
+
+bool datagram_socket::write(std::string_view data, const endpoint& to) {
+  if (to.empty())
+    throw address_error("pants: write needs a destination address");
+  std::unique_lock<std::mutex> lock(mtx_);
+  auto st = state_.load();
+  if (st == state::closed || st == state::ending || close_requested_)
+    throw state_error(st == state::ending ? "pants: write after end()"
+                                          : "pants: write on a closed channel");
+  // Checked before anything changes: a family this socket cannot reach throws.
+  auto dest = fd_ >= 0 ? to.for_family(family_) : to;
+  if (fd_ < 0)
+    open_locked(to.family());
+  if (queue_.empty()) {
+    int err = 0;
+    if (send_locked(data, dest, err)) {
+      if (err == 0)
+        return !drain_reported_.exchange(true);
+      report_send_error_locked(err, dest, data.size());
+      return false;
+    }
+  }
+  queue_.push_back(outgoing{std::string(data), dest});
+  queued_bytes_ += data.size();
+  bool first = queue_.size() == 1;
+  lock.unlock();
+  if (first)
+    schedule_flush();
+  return false;
+}
+
+void datagram_socket::flush() {
+  bool close_after = false, blocked = false;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ == state::closed || fd_ < 0 || queue_.empty())
+      return;
+    while (!queue_.empty()) {
+      auto& d = queue_.front();
+      int err = 0;
+      if (!send_locked(d.data, d.to, err)) {
+        blocked = true;
+        break;
+      }
+      if (err != 0)
+        report_send_error_locked(err, d.to, d.data.size());
+      queued_bytes_ -= d.data.size();
+      queue_.pop_front();
+    }
+    if (!blocked) {
+      retry_delay_ = std::chrono::milliseconds{0};
+      if (sink_ && !drain_reported_.exchange(true))
+        sink_->deliver(drained_msg{});
+      close_after = state_ == state::ending;
+    }
+  }
+  if (close_after)
+    close_now();
+  else if (blocked && family_ == AF_UNIX)
+    arm_retry();
+  else
+    update_interest();
+}
+
+void datagram_socket::schedule_flush() {
+  if (family_ == AF_UNIX)
+    arm_retry();
+  else
+    request_interest_update();
+}
+
+void datagram_socket::arm_retry() {
+  std::lock_guard<std::mutex> guard(mtx_);
+  if (state_ == state::closed || armed_)
+    return;
+  retry_delay_ =
+      std::min(max_retry_delay, std::max(std::chrono::milliseconds{1}, retry_delay_ * 2));
+  armed_ = true;
+  std::weak_ptr<datagram_socket> weak = shared_from_this();
+  retry_ = engine_.defer(retry_delay_, [weak] {
+    if (auto self = weak.lock()) {
+      {
+        std::lock_guard<std::mutex> g(self->mtx_);
+        self->armed_ = false;
+      }
+      self->flush();
+    }
+  });
+}
+
+std::uint32_t datagram_socket::mask_locked() const {
+  if (fd_ < 0 || state_ == state::closed)
+    return 0;
+  std::uint32_t mask = 0;
+  if (state_ == state::open && !close_requested_ && !flow_paused_)
+    mask |= io_event::readable;
+  if (!queue_.empty() && family_ != AF_UNIX)
+    mask |= io_event::writable;
+  return mask;
+}
+
+void datagram_socket::update_interest() {
+  std::uint32_t mask;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (!registered_ || state_ == state::closed)
+      return;
+    mask = mask_locked();
+  }
+  engine_.modify(fd_, mask);
+}
+
+void datagram_socket::request_interest_update() {
+  auto self = shared_from_this();
+  interest_update_(engine_, [self] { self->update_interest(); });
+}
+
+void datagram_socket::end() {
+  bool empty;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ == state::closed || state_ == state::ending || close_requested_)
+      return;
+    if (state_ == state::idle) {
+      close_requested_ = true; // never opened: nothing to flush
+      empty = true;
+    } else {
+      state_ = state::ending;
+      empty = queue_.empty();
+    }
+  }
+  auto self = shared_from_this();
+  if (empty)
+    in_engine([self] { self->close_now(); });
+  else
+    request_interest_update(); // stop reading; the flush that empties the queue closes
+}
+
+void datagram_socket::close() {
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ == state::closed || close_requested_)
+      return;
+    close_requested_ = true;
+  }
+  auto self = shared_from_this();
+  in_engine([self] { self->close_now(); });
+}
+
+void datagram_socket::consumed(std::size_t n) {
+  inflight_ -= n + datagram_overhead;
+  if (inflight_ <= inflight_limit / 2 && flow_paused_.exchange(false))
+    request_interest_update();
+}
+
+endpoint datagram_socket::local() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return fd_ >= 0 ? endpoint::local_of(fd_) : local_;
+}
+
+void datagram_socket::close_now() {
+  int fd;
+  std::shared_ptr<event_sink> sink;
+  timer retry;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ == state::closed)
+      return;
+    state_ = state::closed;
+    fd = fd_;
+    if (fd >= 0)
+      local_ = endpoint::local_of(fd);
+    fd_ = -1;
+    queue_.clear();
+    queued_bytes_ = 0;
+    sink = std::move(sink_);
+    retry = retry_;
+  }
+  retry.cancel();
+  if (registered_) {
+    engine_.remove(fd);
+    registered_ = false;
+  }
+  if (fd >= 0)
+    ::close(fd);
+  file_.remove();
+  if (sink)
+    sink->deliver(closed_msg{});
+}
+
+} // namespace pants
