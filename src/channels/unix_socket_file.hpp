@@ -42,7 +42,9 @@ public:
   void bound(int fd);
 
   /// Removes the socket file if it is still the one recorded by `bound`.
-  /// Idempotent.
+  /// Call it before closing the socket: the open socket pins its file's
+  /// inode, so no successor's file can have the same device and inode
+  /// number (after the close, one may). Idempotent.
   void remove();
 
 private:
