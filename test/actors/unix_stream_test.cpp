@@ -100,7 +100,7 @@ struct fixture {
   engine_thread loop{eng};
   temp_dir dir;
   std::mutex made_mtx;
-  std::vector<std::weak_ptr<stream>> made_channels;     // every channel made here
+  std::vector<std::weak_ptr<stream>> made_channels;       // every channel made here
   std::vector<std::weak_ptr<stream_server>> made_servers; // every server made here
 
   // Callbacks log into the logs above: no channel or server may outlive them.
@@ -233,7 +233,7 @@ BOOST_AUTO_TEST_CASE(behavior_stream_echo_works_over_a_path_and_an_abstract_name
   for (const auto& where : {dir / "behavior.sock", unique_abstract_name()}) {
     event_log clog;
     auto srv = make_server(behavior_stream::for_server(echo_behavior, eng));
-    srv->listen(where);
+    srv->listen(unix_path(where));
     auto c = keep(std::make_shared<behavior_stream>(
         [&clog](stream& self) -> caf::behavior {
           return {
@@ -462,16 +462,15 @@ BOOST_AUTO_TEST_CASE(write_file_over_a_unix_stream_arrives_intact) {
     content[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
   auto file = dir / "payload.bin";
   write_text(file, content);
-  auto srv = make_server(
-      [this, file] {
-        auto r = std::make_shared<recorder>(server_log, eng);
-        r->connect_hook = [file](auto& self) {
-          self.write("head:");
-          self.write_file(file);
-          self.end();
-        };
-        return r;
-      });
+  auto srv = make_server([this, file] {
+    auto r = std::make_shared<recorder>(server_log, eng);
+    r->connect_hook = [file](auto& self) {
+      self.write("head:");
+      self.write_file(file);
+      self.end();
+    };
+    return r;
+  });
   srv->listen(dir / "file.sock");
   auto c = client(dir / "file.sock", log);
   BOOST_REQUIRE(log.wait_count("close"));
@@ -500,12 +499,11 @@ BOOST_AUTO_TEST_CASE(end_flushes_and_the_server_side_reads_everything_then_close
 }
 
 BOOST_AUTO_TEST_CASE(server_side_close_reaches_the_client_as_on_close_once) {
-  auto srv = make_server(
-      [this] {
-        auto r = std::make_shared<recorder>(server_log, eng);
-        r->connect_hook = [](auto& self) { self.close(); };
-        return r;
-      });
+  auto srv = make_server([this] {
+    auto r = std::make_shared<recorder>(server_log, eng);
+    r->connect_hook = [](auto& self) { self.close(); };
+    return r;
+  });
   srv->listen(dir / "bye.sock");
   auto c = client(dir / "bye.sock", log);
   BOOST_REQUIRE(log.wait_count("close"));

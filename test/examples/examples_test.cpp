@@ -567,7 +567,8 @@ namespace {
 /// A blocking client of a Unix socket path, every call bounded.
 class unix_peer {
 public:
-  explicit unix_peer(const std::string& path) : fd_(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  explicit unix_peer(const std::string& path)
+      : fd_(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
     auto where = pants::unix_path(path);
     timeval tv{static_cast<time_t>(std::chrono::seconds(patience).count()), 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -599,8 +600,8 @@ private:
 
 /// unix_echo started on `path`, once it printed its `listening` line.
 std::unique_ptr<child> start_unix_echo(const std::string& path) {
-  auto proc = std::make_unique<child>(std::vector<std::string>{example("unix_echo"), path}, false,
-                                      false);
+  auto proc =
+      std::make_unique<child>(std::vector<std::string>{example("unix_echo"), path}, false, false);
   BOOST_TEST_REQUIRE(
       proc->read_until([](const std::string& s) { return s.find('\n') != std::string::npos; }));
   BOOST_TEST_REQUIRE(has_line_with(proc->out(), "listening"), proc->out());
