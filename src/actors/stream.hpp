@@ -194,6 +194,10 @@ public:
   /// Connects to the Unix socket `path` (`@name`: abstract namespace).
   /// Throws address_error for a bad path, state_error as stream::connect.
   void connect(const std::string& path);
+
+  /// Connects to a ready-made address, e.g. `pants::unix_path(path)`; as
+  /// stream::connect.
+  void connect(const endpoint& where) { stream::connect(where); }
 };
 
 /// Pants' `UnixConnection`: a stream a Unix server accepted. The same

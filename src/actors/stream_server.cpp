@@ -68,6 +68,10 @@ void unix_server::listen(const std::string& path, int backlog) {
   stream_server::listen(unix_path(path), backlog);
 }
 
+void unix_server::listen(const endpoint& where, int backlog) {
+  stream_server::listen(where, backlog);
+}
+
 void stream_server::listen_on(const endpoint& where, int backlog) {
   std::lock_guard<std::mutex> guard(mtx_);
   if (listener_ || closed_)

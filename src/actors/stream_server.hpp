@@ -54,7 +54,8 @@ public:
   /// The live connections, as of this call.
   std::vector<std::shared_ptr<stream>> channels() const;
 
-  /// The bound port (the real one after `listen(0)`); 0 before listen.
+  /// The bound port (the real one after `listen(0)`); 0 before listen
+  /// and for a Unix socket.
   std::uint16_t port() const noexcept { return port_; }
 
   /// The bound address: `[::]:4000`, `/run/app.sock`, `@name`; empty
@@ -112,6 +113,10 @@ public:
   /// Throws address_error for a bad path, os_error when the path is in use
   /// or cannot be bound, state_error as stream_server::listen.
   void listen(const std::string& path, int backlog = 1024);
+
+  /// Listens on a ready-made address, e.g. `pants::unix_path(path)`; as
+  /// stream_server::listen.
+  void listen(const endpoint& where, int backlog = 1024);
 };
 
 } // namespace pants

@@ -23,8 +23,8 @@ stream_listener::stream_listener(engine& eng, int fd, unix_socket_file file,
 
 stream_listener::~stream_listener() {
   if (fd_ >= 0) {
+    file_.remove(); // before the close: see unix_socket_file::remove
     ::close(fd_);
-    file_.remove();
   }
   if (spare_fd_ >= 0)
     ::close(spare_fd_);
@@ -50,8 +50,8 @@ std::shared_ptr<stream_listener> stream_listener::listen(engine& eng, const endp
     file.bound(fd);
   if (!was_bound || ::listen(fd, backlog) != 0) {
     int err = errno;
-    ::close(fd);
     file.remove();
+    ::close(fd);
     throw os_error(err, "pants: cannot listen on " + where.to_string());
   }
   auto self = std::shared_ptr<stream_listener>(
@@ -119,9 +119,9 @@ void stream_listener::close_now() {
     engine_.remove(fd_);
     registered_ = false;
   }
+  file_.remove();
   ::close(fd_);
   fd_ = -1;
-  file_.remove();
   auto sink = std::move(sink_);
   sink->deliver(closed_msg{});
 }

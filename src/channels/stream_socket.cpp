@@ -33,9 +33,22 @@ bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK || err ==
 
 net_error os_net_error(int code) { return net_error{code, std::strerror(code)}; }
 
-void set_nodelay(int fd) {
+void set_nodelay(int fd, int family) {
+  if (family != AF_INET && family != AF_INET6)
+    return; // TCP only
   int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); // fails harmlessly on AF_UNIX
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+// A non-blocking connect to a Unix listener whose backlog is full fails at
+// once with EAGAIN (never EINPROGRESS): the socket is left unconnected, yet
+// polls writable with SO_ERROR 0, so it must not be waited on. strerror's
+// "try again" alone would not say why.
+net_error connect_net_error(int code, const endpoint& target) {
+  auto e = os_net_error(code);
+  if (code == EAGAIN && target.family() == AF_UNIX)
+    e.what += ": the listen backlog of " + target.to_string() + " is full";
+  return e;
 }
 
 } // namespace
@@ -59,9 +72,9 @@ std::shared_ptr<stream_socket> stream_socket::adopt(engine& eng, int fd,
   auto s = make(eng, std::move(sink));
   int flags = ::fcntl(fd, F_GETFL);
   ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-  set_nodelay(fd);
   s->fd_ = fd;
   s->local_ = endpoint::local_of(fd);
+  set_nodelay(fd, s->local_.family());
   s->remote_ = endpoint::peer_of(fd);
   s->state_ = state::open;
   return s;
@@ -126,18 +139,18 @@ void stream_socket::fail_connect(net_error error) {
 }
 
 void stream_socket::start_connect() {
-  int last_error = ECONNREFUSED;
+  net_error last_error = os_net_error(ECONNREFUSED);
   while (target_index_ < targets_.size()) {
     if (state_ == state::closed)
       return;
     const auto& target = targets_[target_index_];
     int fd = ::socket(target.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-      last_error = errno;
+      last_error = os_net_error(errno);
       ++target_index_;
       continue;
     }
-    set_nodelay(fd);
+    set_nodelay(fd, target.family());
     int rc = ::connect(fd, target.data(), target.size());
     if (rc == 0 || errno == EINPROGRESS) {
       {
@@ -149,12 +162,12 @@ void stream_socket::start_connect() {
         finish_connect();
       return;
     }
-    last_error = errno;
+    last_error = connect_net_error(errno, target);
     ::close(fd);
     ++target_index_;
   }
   if (sink_)
-    sink_->deliver(connect_failed_msg{os_net_error(last_error)});
+    sink_->deliver(connect_failed_msg{last_error});
   close_now();
 }
 

@@ -4,6 +4,7 @@
 
 #include "support/datagram_peer.hpp"
 #include "support/loopback.hpp"
+#include "support/unix_sockets.hpp"
 
 #define BOOST_TEST_MODULE examples
 #include <boost/test/unit_test.hpp>
@@ -23,6 +24,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <utility>
@@ -574,4 +576,105 @@ BOOST_AUTO_TEST_CASE(foreign_loop_exits_zero_on_sigint) {
   BOOST_TEST(c.recv_exactly(1) == "x");
   BOOST_TEST(describe(srv.proc->stop(SIGINT)) == "exit 0");
   BOOST_TEST(c.peer_closed());
+}
+
+// -- unix_echo ----------------------------------------------------------------------
+
+namespace {
+
+/// A blocking client of a Unix socket path, every call bounded.
+class unix_peer {
+public:
+  explicit unix_peer(const std::string& path)
+      : fd_(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    auto where = pants::unix_path(path);
+    timeval tv{static_cast<time_t>(std::chrono::seconds(patience).count()), 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (fd_ < 0 || ::connect(fd_, where.data(), where.size()) != 0)
+      throw std::runtime_error("cannot connect to " + path);
+  }
+  ~unix_peer() { ::close(fd_); }
+  unix_peer(const unix_peer&) = delete;
+  unix_peer& operator=(const unix_peer&) = delete;
+
+  /// Sends `data` and returns as many bytes as came back, up to its size.
+  std::string round_trip(const std::string& data) {
+    if (::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(data.size()))
+      return {};
+    std::string got(data.size(), '\0');
+    auto n = ::recv(fd_, got.data(), got.size(), MSG_WAITALL);
+    got.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return got;
+  }
+
+  bool peer_closed() {
+    char c;
+    return ::recv(fd_, &c, 1, 0) == 0;
+  }
+
+private:
+  int fd_;
+};
+
+/// unix_echo started on `path`, once it printed its `listening` line.
+std::unique_ptr<child> start_unix_echo(const std::string& path) {
+  auto proc =
+      std::make_unique<child>(std::vector<std::string>{example("unix_echo"), path}, false, false);
+  BOOST_TEST_REQUIRE(
+      proc->read_until([](const std::string& s) { return s.find('\n') != std::string::npos; }));
+  BOOST_TEST_REQUIRE(has_line_with(proc->out(), "listening"), proc->out());
+  BOOST_TEST(has_line_with(proc->out(), path), proc->out());
+  return proc;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(unix_echo_echoes_over_its_socket_file_and_removes_it_on_sigterm) {
+  temp_dir dir;
+  auto path = dir / "echo.sock";
+  auto proc = start_unix_echo(path);
+  BOOST_TEST(exists(path));
+  {
+    unix_peer c(path);
+    BOOST_TEST(c.round_trip("hello over unix\n") == "hello over unix\n");
+  }
+  BOOST_TEST(describe(proc->stop(SIGTERM)) == "exit 0");
+  BOOST_TEST(!exists(path));
+}
+
+BOOST_AUTO_TEST_CASE(unix_echo_exits_zero_on_sigint_with_a_client_connected_and_removes_its_file) {
+  temp_dir dir;
+  auto path = dir / "echo.sock";
+  auto proc = start_unix_echo(path);
+  unix_peer c(path);
+  BOOST_TEST(c.round_trip("x") == "x");
+  BOOST_TEST(describe(proc->stop(SIGINT)) == "exit 0");
+  BOOST_TEST(c.peer_closed());
+  BOOST_TEST(!exists(path));
+}
+
+BOOST_AUTO_TEST_CASE(unix_echo_refuses_a_path_in_use_and_the_first_one_keeps_serving) {
+  temp_dir dir;
+  auto path = dir / "echo.sock";
+  auto first = start_unix_echo(path);
+  child second({example("unix_echo"), path}, false, true);
+  BOOST_TEST(second.read_to_eof());
+  BOOST_TEST(second.err().find("in use") != std::string::npos);
+  BOOST_TEST(describe(second.wait_exit()) == "exit 1");
+  unix_peer c(path);
+  BOOST_TEST(c.round_trip("first") == "first");
+  BOOST_TEST(describe(first->stop(SIGTERM)) == "exit 0");
+}
+
+BOOST_AUTO_TEST_CASE(unix_echo_replaces_the_stale_socket_file_of_a_killed_instance) {
+  temp_dir dir;
+  auto path = dir / "echo.sock";
+  auto killed = start_unix_echo(path);
+  BOOST_TEST(describe(killed->stop(SIGKILL)) == "signal 9");
+  BOOST_TEST_REQUIRE(exists(path)); // no chance to clean up: the file is stale
+  auto next = start_unix_echo(path);
+  unix_peer c(path);
+  BOOST_TEST(c.round_trip("next") == "next");
+  BOOST_TEST(describe(next->stop(SIGTERM)) == "exit 0");
+  BOOST_TEST(!exists(path));
 }
