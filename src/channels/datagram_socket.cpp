@@ -35,10 +35,12 @@ constexpr std::chrono::milliseconds max_retry_delay{50};
 datagram_socket::datagram_socket(engine& eng, std::shared_ptr<event_sink> sink)
     : engine_(eng), sink_(std::move(sink)) {}
 
+// The socket file goes before the socket: once closed, its inode number
+// may be reused by a successor's file at the same path (see stream_listener).
 datagram_socket::~datagram_socket() {
   if (fd_ >= 0) {
-    ::close(fd_);
     file_.remove();
+    ::close(fd_);
   }
 }
 
@@ -397,9 +399,9 @@ void datagram_socket::close_now() {
     engine_.remove(fd);
     registered_ = false;
   }
+  file_.remove();
   if (fd >= 0)
     ::close(fd);
-  file_.remove();
   if (sink)
     sink->deliver(closed_msg{});
 }
