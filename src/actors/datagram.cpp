@@ -3,9 +3,8 @@
 #include "actors/detail/actor_sink.hpp"
 #include "actors/detail/datagram_actor.hpp"
 #include "actors/detail/registry.hpp"
-#include "actors/runtime.hpp"
 #include "channels/address.hpp"
-#include "channels/datagram_socket.hpp"
+#include "channels/socket_factory.hpp"
 #include "channels/errors.hpp"
 #include "engine/engine.hpp"
 
@@ -44,7 +43,7 @@ caf::behavior datagram_actor::make_behavior() {
       [ch](detail::channel_timer_msg& m) { ch->run_handler([&] { ch->handle_timer(m); }); },
       [this, ch](closed_msg) {
         ch->run_handler([ch] { ch->handle_closed(); });
-        registry::instance().remove(id());
+        ch->env_.actors().remove(id());
         quit();
       },
   };
@@ -62,14 +61,14 @@ datagram::~datagram() = default;
 // (listen, write, end, close), from any thread.
 void datagram::start() {
   std::call_once(started_, [this] {
-    actor_ = actor_system().spawn<detail::datagram_actor>(shared_from_this());
-    detail::registry::instance().add(actor_);
-    std::atomic_store(&socket_,
-                      datagram_socket::make(engine_, std::make_shared<detail::actor_sink>(actor_)));
+    actor_ = env_.system().spawn<detail::datagram_actor>(shared_from_this());
+    env_.actors().add(actor_);
+    std::atomic_store(&socket_, env_.sockets().make_datagram(
+                                    engine_, std::make_shared<detail::actor_sink>(actor_), this));
   });
 }
 
-std::shared_ptr<datagram_socket> datagram::socket() const { return std::atomic_load(&socket_); }
+std::shared_ptr<datagram_io> datagram::socket() const { return std::atomic_load(&socket_); }
 
 void datagram::listen(long port) { listen(endpoint::any(port)); }
 
@@ -111,7 +110,7 @@ std::size_t datagram::bytes_queued() const noexcept {
 
 bool datagram::closed() const noexcept {
   auto s = socket();
-  return s && s->current_state() == datagram_socket::state::closed;
+  return s && s->is_closed();
 }
 
 std::string datagram::local_address() const {

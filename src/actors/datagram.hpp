@@ -19,7 +19,7 @@ namespace pants {
 
 class endpoint;
 class engine;
-class datagram_socket;
+class datagram_io;
 namespace detail {
 class datagram_actor;
 }
@@ -147,7 +147,7 @@ private:
   friend class detail::datagram_actor;
 
   void start();
-  std::shared_ptr<datagram_socket> socket() const;
+  std::shared_ptr<datagram_io> socket() const;
   void handle_listening();
   void handle_packet(packet_msg& m);
   void handle_error(bool reading, const net_error& e);
@@ -160,7 +160,7 @@ private:
   virtual caf::behavior* user_behavior() noexcept { return nullptr; }
 
   std::once_flag started_;
-  std::shared_ptr<datagram_socket> socket_; // set once, by start()
+  std::shared_ptr<datagram_io> socket_; // set once, by start()
   sender_framers framers_;
   bool reframe_pending_ = false;
 };

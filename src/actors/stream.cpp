@@ -3,12 +3,10 @@
 #include "actors/detail/actor_sink.hpp"
 #include "actors/detail/registry.hpp"
 #include "actors/detail/stream_actor.hpp"
-#include "actors/runtime.hpp"
 #include "actors/stream_server.hpp"
 #include "channels/address.hpp"
 #include "channels/errors.hpp"
-#include "channels/resolver.hpp"
-#include "channels/stream_socket.hpp"
+#include "channels/socket_factory.hpp"
 #include "engine/engine.hpp"
 
 #include <caf/actor_system.hpp>
@@ -52,7 +50,7 @@ caf::behavior stream_actor::make_behavior() {
       [ch](detail::channel_timer_msg& m) { ch->run_handler([&] { ch->handle_timer(m); }); },
       [this, ch](closed_msg) {
         ch->run_handler([ch] { ch->handle_closed(); });
-        registry::instance().remove(id());
+        ch->env_.actors().remove(id());
         quit();
       },
   };
@@ -67,8 +65,8 @@ stream::stream() : stream(engine::instance()) {}
 stream::~stream() = default;
 
 void stream::spawn_actor() {
-  actor_ = actor_system().spawn<detail::stream_actor>(shared_from_this());
-  detail::registry::instance().add(actor_);
+  actor_ = env_.system().spawn<detail::stream_actor>(shared_from_this());
+  env_.actors().add(actor_);
 }
 
 void stream::connect(const std::string& host, long port) {
@@ -82,13 +80,13 @@ void stream::connect(const std::string& host, long port) {
   if (numeric)
     targets.push_back(endpoint::numeric(host, p));
   spawn_actor();
-  socket_ = stream_socket::make(engine_, std::make_shared<detail::actor_sink>(actor_));
+  socket_ = env_.sockets().make_stream(engine_, std::make_shared<detail::actor_sink>(actor_), this);
   if (numeric) {
     socket_->connect(std::move(targets));
     return;
   }
   auto sock = socket_;
-  resolver::instance().resolve(host, p, [sock](std::vector<endpoint> found, std::string error) {
+  env_.sockets().resolve(host, p, [sock](std::vector<endpoint> found, std::string error) {
     if (found.empty()) {
       sock->fail_connect(net_error{0, error});
       return;
@@ -109,7 +107,7 @@ void stream::connect(const endpoint& where) {
   if (socket_)
     throw state_error("pants: connect on a channel that is already connecting, open or closed");
   spawn_actor();
-  socket_ = stream_socket::make(engine_, std::make_shared<detail::actor_sink>(actor_));
+  socket_ = env_.sockets().make_stream(engine_, std::make_shared<detail::actor_sink>(actor_), this);
   socket_->connect({where});
 }
 
@@ -118,13 +116,14 @@ void unix_client::connect(const std::string& path) { stream::connect(unix_path(p
 void stream::adopt(int fd, std::shared_ptr<stream_server> owner) {
   server_ = owner;
   spawn_actor();
-  socket_ = stream_socket::adopt(engine_, fd, std::make_shared<detail::actor_sink>(actor_));
+  socket_ = env_.sockets().adopt_stream(engine_, fd, std::make_shared<detail::actor_sink>(actor_),
+                                       this);
   socket_->start(); // only now: the first event may reach a handler that reads socket_
 }
 
 // -- operations ---------------------------------------------------------------
 
-std::shared_ptr<stream_socket> stream::socket_checked() const {
+std::shared_ptr<stream_io> stream::socket_checked() const {
   if (!socket_)
     throw state_error("pants: the channel is not connected");
   return socket_;
@@ -179,7 +178,7 @@ void stream::set_write_marks(std::size_t high, std::size_t low) {
 bool stream::connected() const noexcept { return socket_ && socket_->writable(); }
 
 bool stream::closed() const noexcept {
-  return socket_ && socket_->current_state() == stream_socket::state::closed;
+  return socket_ && socket_->is_closed();
 }
 
 std::string stream::local_address() const { return socket_ ? socket_->local_address() : ""; }

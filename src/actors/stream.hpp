@@ -20,7 +20,7 @@ namespace pants {
 class endpoint;
 class engine;
 class stream_server;
-class stream_socket;
+class stream_io;
 namespace detail {
 class stream_actor;
 }
@@ -159,12 +159,12 @@ private:
 
   void spawn_actor();
   void adopt(int fd, std::shared_ptr<stream_server> owner);
-  std::shared_ptr<stream_socket> socket_checked() const;
+  std::shared_ptr<stream_io> socket_checked() const;
   /// The actor-style behaviour that also handles the actor's other
   /// messages, if any (see behavior_stream).
   virtual caf::behavior* user_behavior() noexcept { return nullptr; }
 
-  std::shared_ptr<stream_socket> socket_;
+  std::shared_ptr<stream_io> socket_;
   std::weak_ptr<stream_server> server_;
   framer framer_;
   bool in_feed_ = false;

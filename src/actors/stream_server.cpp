@@ -2,17 +2,15 @@
 
 #include "actors/detail/actor_sink.hpp"
 #include "actors/detail/registry.hpp"
-#include "actors/runtime.hpp"
 #include "channels/address.hpp"
 #include "channels/errors.hpp"
-#include "channels/stream_listener.hpp"
+#include "channels/socket_factory.hpp"
 #include "engine/engine.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 
 #include <cstdio>
-#include <unistd.h>
 
 namespace pants {
 
@@ -29,7 +27,7 @@ public:
         [srv](accepted_msg& m) { srv->handle_accepted(m); },
         [this, srv](closed_msg) {
           srv->handle_closed();
-          detail::registry::instance().remove(id());
+          srv->env_.actors().remove(id());
           quit();
         },
     };
@@ -42,7 +40,7 @@ private:
 };
 
 stream_server::stream_server(factory make_channel, engine& eng)
-    : engine_(eng), make_channel_(std::move(make_channel)) {
+    : engine_(eng), env_(detail::environment::of(eng)), make_channel_(std::move(make_channel)) {
   if (!make_channel_)
     throw std::invalid_argument("pants: a server needs a channel factory");
 }
@@ -77,16 +75,16 @@ void stream_server::listen_on(const endpoint& where, int backlog) {
   if (listener_ || closed_)
     throw state_error("pants: listen on a server that is already listening or closed");
   auto self = shared_from_this();
-  auto a = actor_system().spawn<server_actor>(self);
+  auto a = env_.system().spawn<server_actor>(self);
   try {
-    listener_ =
-        stream_listener::listen(engine_, where, backlog, std::make_shared<detail::actor_sink>(a));
+    listener_ = env_.sockets().listen(
+        engine_, where, backlog, std::make_shared<detail::actor_sink>(a, env_.sockets()), this);
   } catch (...) {
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     throw;
   }
   actor_ = a;
-  detail::registry::instance().add(a);
+  env_.actors().add(a);
   port_ = listener_->local().port();
 }
 
@@ -101,7 +99,7 @@ bool stream_server::listening() const noexcept {
 }
 
 void stream_server::close() {
-  std::shared_ptr<stream_listener> listener;
+  std::shared_ptr<listener_io> listener;
   std::vector<std::shared_ptr<stream>> open;
   {
     std::lock_guard<std::mutex> guard(mtx_);
@@ -130,12 +128,12 @@ std::vector<std::shared_ptr<stream>> stream_server::channels() const {
 std::shared_ptr<stream> stream_server::adopt(int fd) {
   auto channel = make_channel_();
   if (!channel) {
-    ::close(fd);
+    env_.sockets().discard_accepted(fd);
     throw std::logic_error("pants: the server's channel factory returned null");
   }
   std::lock_guard<std::mutex> guard(mtx_);
   if (closed_) {
-    ::close(fd);
+    env_.sockets().discard_accepted(fd);
     return nullptr;
   }
   // Under the lock: channels() never hands out a channel still being set up.

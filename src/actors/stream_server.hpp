@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/detail/environment.hpp"
 #include "actors/stream.hpp"
 
 #include <caf/actor.hpp>
@@ -15,7 +16,7 @@
 namespace pants {
 
 class endpoint;
-class stream_listener;
+class listener_io;
 
 /// Pants' `StreamServer`: listens for stream connections and turns each
 /// accepted socket into a channel of its connection type, with its own
@@ -89,9 +90,10 @@ private:
   template <class F> void guarded(F&& f);
 
   engine& engine_;
+  detail::environment env_;
   factory make_channel_;
   mutable std::mutex mtx_;
-  std::shared_ptr<stream_listener> listener_;
+  std::shared_ptr<listener_io> listener_;
   std::unordered_map<const stream*, std::shared_ptr<stream>> channels_;
   caf::actor actor_;
   std::uint16_t port_ = 0;

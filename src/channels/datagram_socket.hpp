@@ -2,6 +2,7 @@
 
 #include "channels/address.hpp"
 #include "channels/coalesced_post.hpp"
+#include "channels/datagram_io.hpp"
 #include "channels/event_sink.hpp"
 #include "channels/unix_socket_file.hpp"
 #include "engine/engine.hpp"
@@ -33,6 +34,7 @@ namespace pants {
 /// descriptor, state and queue). Owned through shared_ptr; the engine holds
 /// it while registered.
 class datagram_socket final : public io_handler,
+                              public datagram_io,
                               public std::enable_shared_from_this<datagram_socket> {
 public:
   enum class state { idle, open, ending, closed };
@@ -60,7 +62,7 @@ public:
   /// The engine then reports `listening_msg` and starts reading. Throws
   /// os_error (address in use, no permission) with nothing left open, or
   /// state_error unless idle. Safe from any thread.
-  void bind(const endpoint& where);
+  void bind(const endpoint& where) override;
 
   /// Sends `data` as one datagram to `to`, after every datagram queued
   /// before; sends at once from the calling thread when nothing is queued.
@@ -72,33 +74,34 @@ public:
   /// Throws state_error when ending or closed, address_error when `to` is
   /// empty or of a family this socket cannot reach, os_error when the
   /// socket cannot be opened; nothing changes then. Safe from any thread.
-  [[nodiscard]] bool write(std::string_view data, const endpoint& to);
+  [[nodiscard]] bool write(std::string_view data, const endpoint& to) override;
 
   /// No more writes: flushes the queue, then closes. Idempotent; a no-op
   /// once closing. Safe from any thread.
-  void end();
+  void end() override;
 
   /// Closes at once, discarding queued datagrams. Idempotent; `closed_msg`
   /// follows as its own event. Safe from any thread.
-  void close();
+  void close() override;
 
   /// The actor has processed one datagram of `n` bytes: lets the engine
   /// read again if it paused for flow control. Safe from any thread.
-  void consumed(std::size_t n);
+  void consumed(std::size_t n) override;
 
   /// The channel has handled a drain: the next one may be reported again.
-  void drain_seen() noexcept { drain_reported_ = false; }
+  void drain_seen() noexcept override { drain_reported_ = false; }
 
   /// Bytes queued and not yet handed to the kernel. Safe from any thread.
-  std::size_t bytes_queued() const noexcept { return queued_bytes_.load(); }
+  std::size_t bytes_queued() const noexcept override { return queued_bytes_.load(); }
 
   state current_state() const noexcept { return state_.load(); }
   /// True while received datagrams are delivered: open, not ending or closing.
-  bool reading() const noexcept { return state_ == state::open && !close_requested_; }
+  bool reading() const noexcept override { return state_ == state::open && !close_requested_; }
+  bool is_closed() const noexcept override { return state_ == state::closed; }
   /// The bound address (with the real port after binding port 0; the
   /// kernel's choice after an implicit open); empty before. Safe from any
   /// thread.
-  endpoint local() const;
+  endpoint local() const override;
 
   /// Must be called in the engine thread.
   void handle_io(std::uint32_t events) override;

@@ -2,6 +2,7 @@
 
 #include "channels/address.hpp"
 #include "channels/event_sink.hpp"
+#include "channels/listener_io.hpp"
 #include "channels/unix_socket_file.hpp"
 #include "engine/engine.hpp"
 
@@ -21,6 +22,7 @@ namespace pants {
 /// from any thread. Owned through shared_ptr; the engine holds it while
 /// registered.
 class stream_listener final : public io_handler,
+                              public listener_io,
                               public std::enable_shared_from_this<stream_listener> {
 public:
   /// Most connections accepted per readiness event, so one busy listener
@@ -38,12 +40,12 @@ public:
 
   /// Stops accepting and closes the socket; `closed_msg` follows.
   /// Idempotent. Safe from any thread.
-  void close();
+  void close() override;
 
   /// The bound address (with the real port when listening on port 0).
-  const endpoint& local() const noexcept { return local_; }
+  const endpoint& local() const noexcept override { return local_; }
 
-  bool closed() const noexcept { return closed_.load(); }
+  bool closed() const noexcept override { return closed_.load(); }
 
   /// Must be called in the engine thread.
   void handle_io(std::uint32_t events) override;

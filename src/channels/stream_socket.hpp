@@ -3,6 +3,7 @@
 #include "channels/address.hpp"
 #include "channels/coalesced_post.hpp"
 #include "channels/event_sink.hpp"
+#include "channels/stream_io.hpp"
 #include "channels/write_queue.hpp"
 #include "engine/engine.hpp"
 
@@ -27,7 +28,9 @@ namespace pants {
 /// `end`, `close`, `consumed`, `set_write_marks` and the getters are safe
 /// from any thread (a mutex guards the descriptor, state and queue).
 /// Owned through shared_ptr; the engine holds it while registered.
-class stream_socket final : public io_handler, public std::enable_shared_from_this<stream_socket> {
+class stream_socket final : public io_handler,
+                            public stream_io,
+                            public std::enable_shared_from_this<stream_socket> {
 public:
   enum class state { idle, connecting, open, ending, closed };
 
@@ -46,72 +49,74 @@ public:
 
   /// Registers an adopted socket with the engine, which then reports
   /// `connected_msg` and starts reading. Safe from any thread.
-  void start();
+  void start() override;
 
   ~stream_socket() override;
 
   /// Connects to the first of `targets` that accepts, trying them in order;
   /// reports `connected_msg`, or `connect_failed_msg` then `closed_msg`.
   /// Throws state_error unless idle. Safe from any thread.
-  void connect(std::vector<endpoint> targets);
+  void connect(std::vector<endpoint> targets) override;
 
   /// Reports `connect_failed_msg` then `closed_msg` (a name that did not
   /// resolve). Safe from any thread.
-  void fail_connect(net_error error);
+  void fail_connect(net_error error) override;
 
   /// Queues `data` after everything queued before, sending at once when the
   /// queue is empty. Returns true when that emptied the queue and a drain is
   /// due: the caller reports it (so a channel writing from its own handler
   /// needs no message to itself); later drains come as `drained_msg`.
   /// Throws state_error unless open. Safe from any thread.
-  [[nodiscard]] bool write(std::string_view data);
+  [[nodiscard]] bool write(std::string_view data) override;
 
   /// Queues `nbytes` of the file open as `file_fd` (duplicated; the caller
   /// keeps its descriptor) from `offset`, sent with sendfile in order with
   /// writes; `nbytes == 0` means to the end of the file. Throws
   /// state_error unless open, std::invalid_argument for a bad region.
-  void write_file(int file_fd, off_t offset = 0, std::size_t nbytes = 0);
+  void write_file(int file_fd, off_t offset, std::size_t nbytes) override;
 
   /// No more writes: flushes the queue, then closes. Idempotent; a no-op
   /// once closing. Safe from any thread.
-  void end();
+  void end() override;
 
   /// Closes at once, discarding queued output. Idempotent. `closed_msg`
   /// follows as its own event. Safe from any thread.
-  void close();
+  void close() override;
 
   /// The channel's actor has processed `n` bytes of `chunk_msg`s: lets the
   /// engine read again if it paused for flow control. Safe from any thread.
-  void consumed(std::size_t n);
+  void consumed(std::size_t n) override;
 
   /// The channel has handled a drain (a `drained_msg`, or `write` returning
   /// true): the next drain may be reported again. Safe from any thread.
-  void drain_seen() noexcept { drain_reported_ = false; }
+  void drain_seen() noexcept override { drain_reported_ = false; }
 
   /// Sets the high- and low-water marks of the write queue (reading pauses
   /// above `high`, resumes at or below `low`). Throws std::invalid_argument
   /// unless 0 < low <= high. Safe from any thread.
-  void set_write_marks(std::size_t high, std::size_t low);
+  void set_write_marks(std::size_t high, std::size_t low) override;
 
   /// Bytes queued and not yet handed to the kernel. Safe from any thread.
-  std::size_t bytes_queued() const noexcept { return queue_.bytes(); }
+  std::size_t bytes_queued() const noexcept override { return queue_.bytes(); }
 
   state current_state() const noexcept { return state_.load(); }
 
   /// True while `write` is allowed: connected, not ending, not closing,
   /// writing not shut down.
-  bool writable() const noexcept { return reading() && !write_shut_; }
+  bool writable() const noexcept override { return reading() && !write_shut_; }
 
   /// True while incoming data is delivered: connected, not ending, not
   /// closing (a shut-down write side still reads).
-  bool reading() const noexcept { return state_ == state::open && !close_requested_; }
+  bool reading() const noexcept override { return state_ == state::open && !close_requested_; }
+
+  bool is_closed() const noexcept override { return state_ == state::closed; }
 
   /// Half-close: no more writes; once the queue is flushed, the write side
   /// is shut down (the peer reads EOF) while reading goes on until the
   /// peer closes. Idempotent; a no-op unless open. Safe from any thread.
-  void shutdown_write();
-  std::string local_address() const;
-  std::string remote_address() const;
+  void shutdown_write() override;
+  std::string local_address() const override;
+  std::string remote_address() const override;
 
   /// Engine-thread entry point. Must be called in the engine thread.
   void handle_io(std::uint32_t events) override;

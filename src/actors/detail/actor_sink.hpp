@@ -1,12 +1,12 @@
 #pragma once
 
 #include "channels/event_sink.hpp"
+#include "channels/socket_factory.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/send.hpp>
 #include <caf/weak_intrusive_ptr.hpp>
 
-#include <unistd.h>
 
 namespace pants::detail {
 
@@ -15,7 +15,9 @@ namespace pants::detail {
 /// the actor system) alive. Safe from any thread.
 class actor_sink final : public event_sink {
 public:
-  explicit actor_sink(const caf::actor& a) : target_(caf::actor_cast<caf::weak_actor_ptr>(a)) {}
+  /// `sockets` drops accepted descriptors nobody will adopt (a server's sink).
+  explicit actor_sink(const caf::actor& a, socket_factory& sockets = socket_factory::real())
+      : target_(caf::actor_cast<caf::weak_actor_ptr>(a)), sockets_(&sockets) {}
 
   void deliver(connected_msg m) override { send(std::move(m)); }
   void deliver(connect_failed_msg m) override { send(std::move(m)); }
@@ -29,7 +31,7 @@ public:
   void deliver(accepted_msg m) override {
     int fd = m.fd;
     if (!send(std::move(m)))
-      ::close(fd); // the server is gone: nobody will adopt the descriptor
+      sockets_->discard_accepted(fd); // the server is gone: nobody will adopt it
   }
   void deliver(closed_msg m) override { send(std::move(m)); }
 
@@ -43,6 +45,7 @@ private:
   }
 
   caf::weak_actor_ptr target_;
+  socket_factory* sockets_;
 };
 
 } // namespace pants::detail

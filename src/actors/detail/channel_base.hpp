@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/detail/channel_timers.hpp"
+#include "actors/detail/environment.hpp"
 #include "engine/timer.hpp"
 
 #include <caf/actor.hpp>
@@ -67,7 +68,7 @@ public:
   }
 
 protected:
-  explicit channel_base(engine& eng) : engine_(eng) {}
+  explicit channel_base(engine& eng) : engine_(eng), env_(environment::of(eng)) {}
   virtual ~channel_base();
 
   /// The write queue became empty after holding data. Runs in the actor.
@@ -121,6 +122,8 @@ protected:
   const caf::actor& actor_checked() const;
 
   engine& engine_;
+  /// Sockets, CAF system and registry of channels on `engine_`.
+  environment env_;
   caf::actor actor_;
   channel_timers timers_;
   bool finished_ = false;

@@ -25,6 +25,11 @@ void registry::remove(caf::actor_id id) {
   }
 }
 
+std::size_t registry::size() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return actors_.size();
+}
+
 void registry::stop_all() {
   std::unordered_map<caf::actor_id, caf::actor> all;
   {

@@ -2,13 +2,15 @@
 
 #include <caf/actor.hpp>
 
+#include <cstddef>
 #include <mutex>
 #include <unordered_map>
 
 namespace pants::detail {
 
-/// Every live channel actor of the process, held strongly until the
-/// channel closes, so the runtime can stop what is left at exit.
+/// Live channel actors, held strongly until the channel closes, so what is
+/// left can be stopped at the end: `instance()` for the runtime's system
+/// (stopped at exit), one per mock engine for its own system.
 /// Safe from any thread.
 class registry {
 public:
@@ -20,8 +22,11 @@ public:
   /// Sends every tracked actor an exit message and forgets them.
   void stop_all();
 
+  /// Actors tracked now.
+  std::size_t size() const;
+
 private:
-  std::mutex mtx_;
+  mutable std::mutex mtx_;
   std::unordered_map<caf::actor_id, caf::actor> actors_;
 };
 

@@ -1,0 +1,249 @@
+#include "actors/testing/fake_stream.hpp"
+
+#include "channels/errors.hpp"
+#include "channels/event_sink.hpp"
+#include "channels/stream_socket.hpp"
+
+#include <cstring>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utility>
+
+namespace pants::testing::detail {
+
+net_error errno_error(int code) { return net_error{code, std::strerror(code)}; }
+
+fake_stream::fake_stream(std::shared_ptr<event_sink> sink, const void* key)
+    : owner(key), sink_(std::move(sink)), high_water_(stream_socket::default_high_water),
+      low_water_(stream_socket::default_low_water) {}
+
+void fake_stream::adopted(std::shared_ptr<event_sink> sink, const void* key) {
+  sink_ = std::move(sink);
+  owner = key;
+}
+
+// An accepted socket is open from the start; `start` reports it, as the
+// real socket does once registered.
+void fake_stream::start() {
+  if (state_ == state::open && sink_)
+    sink_->deliver(connected_msg{});
+}
+
+void fake_stream::connect(std::vector<endpoint> to) {
+  if (to.empty())
+    throw std::invalid_argument("pants: connect needs at least one address");
+  if (state_ != state::idle || close_requested_)
+    throw state_error("pants: connect on a channel that is already connecting, open or closed");
+  targets = std::move(to);
+  state_ = state::connecting;
+  if (int err = fail_connect_with) {
+    fail_connect_with = 0;
+    fail_connect(errno_error(err));
+  }
+}
+
+void fake_stream::fail_connect(net_error error) {
+  if (state_ == state::closed || close_requested_)
+    return;
+  if (sink_)
+    sink_->deliver(connect_failed_msg{std::move(error)});
+  close_now();
+}
+
+void fake_stream::complete_connect(std::size_t target) {
+  if (state_ != state::connecting)
+    throw state_error("pants::testing: complete_connect on a channel that is not connecting");
+  if (target >= targets.size())
+    throw std::out_of_range("pants::testing: complete_connect: no such target");
+  remote_ = targets[target];
+  state_ = state::open;
+  if (sink_)
+    sink_->deliver(connected_msg{});
+}
+
+void fake_stream::throw_unless_writable() const {
+  if (state_ != state::open || close_requested_ || write_shut_)
+    throw state_error(state_ == state::closed || close_requested_ ? "pants: write on a closed channel"
+                      : state_ == state::ending ? "pants: write after end()"
+                      : write_shut_             ? "pants: write after shutdown_write()"
+                                                : "pants: write before the channel is connected");
+}
+
+bool fake_stream::write(std::string_view data) {
+  throw_unless_writable();
+  if (int err = fail_next_write) {
+    fail_next_write = 0;
+    fail(false, err);
+    return false;
+  }
+  if (data.empty())
+    return false;
+  if (!window_open || !queued_.empty()) {
+    queued_.append(data);
+    hwm_paused_ = hwm_paused_ || queued_.size() > high_water_;
+    return false;
+  }
+  written.append(data);
+  return !std::exchange(drain_reported_, true);
+}
+
+// The region is read at queue time: what the peer would receive.
+void fake_stream::write_file(int file_fd, off_t offset, std::size_t nbytes) {
+  struct stat st {};
+  if (file_fd < 0 || ::fstat(file_fd, &st) != 0 || !S_ISREG(st.st_mode))
+    throw std::invalid_argument("pants: write_file needs an open regular file");
+  if (offset < 0 || offset > st.st_size)
+    throw std::invalid_argument("pants: write_file offset is outside the file");
+  auto available = static_cast<std::size_t>(st.st_size - offset);
+  if (nbytes == 0)
+    nbytes = available;
+  if (nbytes > available)
+    throw std::invalid_argument("pants: write_file region runs past the end of the file");
+  throw_unless_writable();
+  if (int err = fail_next_write) {
+    fail_next_write = 0;
+    fail(false, err);
+    return;
+  }
+  std::string region(nbytes, '\0');
+  auto n = ::pread(file_fd, region.data(), nbytes, offset);
+  if (n < 0)
+    throw os_error(errno, "pants: write_file cannot read the file");
+  region.resize(static_cast<std::size_t>(n));
+  if (region.empty())
+    return;
+  queued_.append(region);
+  if (window_open)
+    flush_queue(); // the real socket sends files from the engine: drain by message
+}
+
+void fake_stream::flush_queue() {
+  if (queued_.empty() || state_ == state::closed)
+    return;
+  written.append(queued_);
+  queued_.clear();
+  if (sink_ && !std::exchange(drain_reported_, true))
+    sink_->deliver(drained_msg{});
+  if (write_shut_)
+    write_shut_done = true;
+  if (hwm_paused_) {
+    hwm_paused_ = false;
+    release_held();
+  }
+  if (state_ == state::ending)
+    close_now();
+}
+
+void fake_stream::set_window_open(bool open) {
+  window_open = open;
+  if (open)
+    flush_queue();
+}
+
+void fake_stream::end() {
+  if (state_ == state::closed || state_ == state::ending || close_requested_)
+    return;
+  end_called = true;
+  if (state_ != state::open) {
+    close_requested_ = true;
+    close_now();
+    return;
+  }
+  state_ = state::ending;
+  if (queued_.empty())
+    close_now();
+}
+
+void fake_stream::shutdown_write() {
+  if (state_ != state::open || close_requested_ || std::exchange(write_shut_, true))
+    return;
+  if (queued_.empty())
+    write_shut_done = true;
+}
+
+void fake_stream::close() {
+  if (state_ == state::closed || close_requested_)
+    return;
+  close_requested_ = true;
+  close_now();
+}
+
+void fake_stream::close_now() {
+  if (state_ == state::closed)
+    return;
+  state_ = state::closed;
+  queued_.clear();
+  held_.clear();
+  if (auto sink = std::move(sink_))
+    sink->deliver(closed_msg{});
+}
+
+void fake_stream::set_write_marks(std::size_t high, std::size_t low) {
+  if (low == 0 || low > high)
+    throw std::invalid_argument("pants: write marks need 0 < low <= high");
+  high_water_ = high;
+  low_water_ = low;
+}
+
+bool fake_stream::paused() const noexcept {
+  return inflight_ > stream_socket::inflight_limit || hwm_paused_;
+}
+
+std::size_t fake_stream::held_bytes() const noexcept {
+  std::size_t n = 0;
+  for (auto& chunk : held_)
+    n += chunk.size();
+  return n;
+}
+
+void fake_stream::send(std::string bytes) {
+  if (state_ == state::idle || state_ == state::connecting)
+    throw state_error("pants::testing: the peer sends before the connection is open");
+  if (bytes.empty() || state_ == state::closed || eof_pending_)
+    return;
+  held_.push_back(std::move(bytes));
+  release_held();
+}
+
+void fake_stream::peer_close() {
+  if (state_ == state::idle || state_ == state::connecting)
+    throw state_error("pants::testing: the peer closes before the connection is open");
+  eof_pending_ = true;
+  release_held();
+}
+
+// What the real socket's reads would deliver now: held data while reading
+// is not paused by flow control, then end of stream.
+void fake_stream::release_held() {
+  while (!held_.empty() && !paused() && state_ != state::closed && sink_) {
+    auto bytes = std::move(held_.front());
+    held_.pop_front();
+    inflight_ += bytes.size();
+    sink_->deliver(chunk_msg{std::move(bytes)});
+  }
+  if (held_.empty() && eof_pending_ && !eof_sent_ && state_ != state::closed && sink_) {
+    eof_sent_ = true;
+    sink_->deliver(eof_msg{});
+  }
+}
+
+void fake_stream::consumed(std::size_t n) {
+  inflight_ -= n;
+  if (inflight_ <= stream_socket::inflight_limit / 2)
+    release_held();
+}
+
+void fake_stream::fail(bool reading_side, int code) {
+  if (state_ == state::closed)
+    return;
+  if (sink_) {
+    if (reading_side)
+      sink_->deliver(read_error_msg{errno_error(code)});
+    else
+      sink_->deliver(write_error_msg{errno_error(code)});
+  }
+  close_now();
+}
+
+} // namespace pants::testing::detail

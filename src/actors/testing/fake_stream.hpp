@@ -1,0 +1,96 @@
+#pragma once
+
+#include "channels/stream_io.hpp"
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pants {
+class event_sink;
+}
+
+namespace pants::testing::detail {
+
+/// The mock engine's stream socket: the channel's side (`stream_io`)
+/// records what the channel does; the test's side (`stream_peer`) injects
+/// events. Same state machine and event order as `stream_socket`, with no
+/// descriptor: writes land in `written`, peer data arrives as `chunk_msg`s
+/// under the same read flow control. One thread only (the test's).
+class fake_stream final : public stream_io {
+public:
+  enum class state { idle, connecting, open, ending, closed };
+
+  fake_stream(std::shared_ptr<event_sink> sink, const void* owner);
+
+  // -- stream_io (the channel's side) -------------------------------------------
+  void start() override;
+  void connect(std::vector<endpoint> targets) override;
+  void fail_connect(net_error error) override;
+  bool write(std::string_view data) override;
+  void write_file(int file_fd, off_t offset, std::size_t nbytes) override;
+  void end() override;
+  void shutdown_write() override;
+  void close() override;
+  void consumed(std::size_t n) override;
+  void drain_seen() noexcept override { drain_reported_ = false; }
+  void set_write_marks(std::size_t high, std::size_t low) override;
+  std::size_t bytes_queued() const noexcept override { return queued_.size(); }
+  bool writable() const noexcept override { return reading() && !write_shut_; }
+  bool reading() const noexcept override { return state_ == state::open && !close_requested_; }
+  bool is_closed() const noexcept override { return state_ == state::closed; }
+  std::string local_address() const override { return local_.to_string(); }
+  std::string remote_address() const override { return remote_.to_string(); }
+
+  // -- the test's side (see stream_peer) --------------------------------------------
+  void adopted(std::shared_ptr<event_sink> sink, const void* owner);
+  void complete_connect(std::size_t target);
+  void send(std::string bytes);
+  void peer_close();
+  void fail(bool reading, int code);
+  void set_window_open(bool open);
+  void close_now();
+
+  const void* owner = nullptr;
+  endpoint local_, remote_;
+  std::vector<endpoint> targets;
+  std::string written;
+  int fail_next_write = 0;
+  int fail_connect_with = 0; // armed by mock_engine::fail_next_connect
+  bool end_called = false;
+  bool write_shut_done = false; // the peer reads end of stream
+  bool reset_seen = false;      // the connection was dropped (refused accept)
+  bool window_open = true;
+
+  state current() const noexcept { return state_; }
+  std::size_t held_bytes() const noexcept;
+  std::size_t inflight() const noexcept { return inflight_; }
+
+private:
+  void throw_unless_writable() const;
+  void append(std::string_view data);
+  void flush_queue();
+  bool paused() const noexcept;
+  void release_held();
+
+  std::shared_ptr<event_sink> sink_;
+  state state_ = state::idle;
+  bool close_requested_ = false;
+  bool write_shut_ = false;
+  bool drain_reported_ = false;
+  bool eof_pending_ = false;
+  bool eof_sent_ = false;
+  std::string queued_; // written while the peer's window is closed
+  std::size_t high_water_;
+  std::size_t low_water_;
+  bool hwm_paused_ = false;
+  std::size_t inflight_ = 0;
+  std::deque<std::string> held_; // peer data not read yet (flow control)
+};
+
+/// `{code, strerror(code)}`.
+net_error errno_error(int code);
+
+} // namespace pants::testing::detail

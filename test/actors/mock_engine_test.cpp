@@ -1,0 +1,336 @@
+// The mock engine itself: every injection and readback, fault injection,
+// determinism and virtual time. Channels here run on the mock only: no
+// socket, no thread, no real waiting.
+
+#include "actors/testing/mock_engine.hpp"
+
+#include "actors/behavior_stream.hpp"
+#include "actors/stream.hpp"
+#include "actors/stream_server.hpp"
+#include "actors/testing/mock_fixture.hpp"
+#include "channels/errors.hpp"
+#include "engine/engine.hpp"
+
+#define BOOST_TEST_MODULE mock_engine
+#include <boost/test/unit_test.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+using namespace pants;
+using namespace pants::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Pants' echo handler.
+class echo : public connection {
+public:
+  using connection::connection;
+  void on_read(std::string_view data) override { write(data); }
+};
+
+/// Echoes, and closes after 30 s without input.
+class idle_echo : public connection {
+public:
+  using connection::connection;
+
+private:
+  void on_connect() override { rearm(); }
+  void on_read(std::string_view data) override {
+    write(data);
+    rearm();
+  }
+  void rearm() {
+    idle_.cancel();
+    idle_ = defer(30s, [this] { close(); });
+  }
+  timer idle_;
+};
+
+/// Records every callback in order.
+class recording : public client {
+public:
+  using client::client;
+  std::vector<std::string> events;
+
+private:
+  void on_connect() override { events.push_back("connect"); }
+  void on_connect_error(const net_error& e) override {
+    events.push_back("connect_error " + std::to_string(e.code));
+  }
+  void on_read(std::string_view d) override { events.push_back("read " + std::string(d)); }
+  void on_write() override { events.push_back("write"); }
+  void on_read_error(const net_error& e) override {
+    events.push_back("read_error " + std::to_string(e.code));
+  }
+  void on_write_error(const net_error& e) override {
+    events.push_back("write_error " + std::to_string(e.code));
+  }
+  void on_close() override { events.push_back("close"); }
+};
+
+using strings = std::vector<std::string>;
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(mock, mock_fixture)
+
+BOOST_AUTO_TEST_CASE(an_echo_connection_writes_back_what_the_peer_sends) {
+  auto [conn, peer] = accept<echo>();
+  peer.send("hello");
+  run();
+  BOOST_TEST(peer.written() == "hello");
+  BOOST_TEST(!peer.closed());
+}
+
+BOOST_AUTO_TEST_CASE(nothing_runs_until_the_test_runs_the_mock) {
+  auto [conn, peer] = accept<echo>();
+  peer.send("hello");
+  BOOST_TEST(peer.written().empty());
+  run();
+  BOOST_TEST(peer.written() == "hello");
+}
+
+BOOST_AUTO_TEST_CASE(an_idle_timeout_closes_the_connection_after_thirty_virtual_seconds) {
+  auto [conn, peer] = accept<idle_echo>();
+  advance(29s);
+  peer.send("ping");
+  run();
+  BOOST_TEST(peer.take_written() == "ping");
+  advance(29s);
+  BOOST_TEST(!peer.closed()); // the read re-armed the timer
+  advance(1s);
+  BOOST_TEST(peer.closed());
+  BOOST_TEST(conn->closed());
+}
+
+BOOST_AUTO_TEST_CASE(a_client_connect_completes_when_the_test_says_so) {
+  auto c = make<recording>();
+  c->connect("127.0.0.1", 4000);
+  run();
+  auto peer = mock.peer(*c);
+  BOOST_TEST(peer.connecting());
+  BOOST_TEST(peer.targets().at(0).to_string() == "127.0.0.1:4000");
+  BOOST_TEST(c->events.empty());
+  peer.complete_connect();
+  run();
+  BOOST_TEST(c->events == strings{"connect"});
+  BOOST_TEST(c->remote_address() == "127.0.0.1:4000");
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_connect_reports_the_error_then_the_close) {
+  auto c = make<recording>();
+  mock.fail_next_connect(ECONNREFUSED);
+  c->connect(4000);
+  run();
+  BOOST_TEST(c->events == (strings{"connect_error " + std::to_string(ECONNREFUSED), "close"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_name_resolves_from_the_test_table_at_the_next_run) {
+  mock.resolves("db.example", {"10.0.0.1", "::1"});
+  auto c = make<recording>();
+  c->connect("db.example", 5432);
+  auto targets_before = mock.run();
+  (void)targets_before;
+  auto peer = mock.peer(*c);
+  BOOST_REQUIRE(peer.targets().size() == 2u);
+  BOOST_TEST(peer.targets()[0].to_string() == "10.0.0.1:5432");
+  BOOST_TEST(peer.targets()[1].to_string() == "[::1]:5432");
+  peer.complete_connect(1);
+  run();
+  BOOST_TEST(c->remote_address() == "[::1]:5432");
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_name_fails_the_connect) {
+  auto c = make<recording>();
+  c->connect("nowhere.example", 80);
+  run();
+  BOOST_TEST(c->events == (strings{"connect_error 0", "close"}));
+}
+
+BOOST_AUTO_TEST_CASE(data_arrives_in_the_chunking_the_test_chooses) {
+  auto c = make<recording>();
+  c->connect(4000);
+  run();
+  auto peer = mock.peer(*c);
+  peer.complete_connect();
+  c->read_delimiter("\n");
+  peer.send("ab");
+  peer.send("c\nd");
+  peer.send("\n");
+  run();
+  BOOST_TEST(c->events == (strings{"connect", "read abc", "read d"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_close_ends_the_channel_after_the_data_before_it) {
+  auto c = make<recording>();
+  c->connect(4000);
+  run();
+  auto peer = mock.peer(*c);
+  peer.complete_connect();
+  peer.send("last");
+  peer.close();
+  run();
+  BOOST_TEST(c->events == (strings{"connect", "read last", "close"}));
+  BOOST_TEST(peer.closed());
+}
+
+BOOST_AUTO_TEST_CASE(a_reset_reports_a_read_error_then_the_close) {
+  auto [conn, peer] = accept<echo>();
+  peer.reset();
+  run();
+  BOOST_TEST(conn->closed());
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_write_reports_the_write_error_then_the_close) {
+  auto c = make<recording>();
+  c->connect(4000);
+  run();
+  auto peer = mock.peer(*c);
+  peer.complete_connect();
+  run();
+  peer.fail_next_write(EPIPE);
+  c->write("x");
+  run();
+  BOOST_TEST(c->events == (strings{"connect", "write_error " + std::to_string(EPIPE), "close"}));
+  BOOST_TEST(peer.written().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_closed_window_queues_writes_until_it_opens) {
+  auto c = make<recording>();
+  c->connect(4000);
+  run();
+  auto peer = mock.peer(*c);
+  peer.complete_connect();
+  run();
+  peer.set_window(false);
+  c->write("ab");
+  c->write("cd");
+  run();
+  BOOST_TEST(c->bytes_queued() == 4u);
+  BOOST_TEST(peer.written().empty());
+  peer.set_window(true);
+  run();
+  BOOST_TEST(peer.written() == "abcd");
+  BOOST_TEST(c->events == (strings{"connect", "write"}));
+}
+
+BOOST_AUTO_TEST_CASE(end_is_read_back_and_closes_after_the_flush) {
+  auto [conn, peer] = accept<echo>();
+  peer.set_window(false);
+  conn->write("bye");
+  conn->end();
+  run();
+  BOOST_TEST(peer.ended());
+  BOOST_TEST(!peer.closed());
+  peer.set_window(true);
+  run();
+  BOOST_TEST(peer.written() == "bye");
+  BOOST_TEST(peer.closed());
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_write_is_read_back) {
+  auto [conn, peer] = accept<echo>();
+  conn->shutdown_write();
+  run();
+  BOOST_TEST(peer.shut_down_write());
+  BOOST_TEST(!peer.closed());
+}
+
+BOOST_AUTO_TEST_CASE(a_server_accepts_connections_and_lists_them) {
+  auto srv = make<server>([this] { return std::make_shared<echo>(mock.engine()); });
+  srv->listen(0);
+  run();
+  auto net = mock.listener(*srv);
+  auto a = net.accept("192.0.2.1:1000");
+  auto b = net.accept("[2001:db8::1]:2000");
+  run();
+  BOOST_TEST(srv->channels().size() == 2u);
+  BOOST_REQUIRE(net.channel_of(b) != nullptr);
+  BOOST_TEST(net.channel_of(b)->remote_address() == "[2001:db8::1]:2000");
+  a.send("to a");
+  run();
+  BOOST_TEST(a.written() == "to a");
+  BOOST_TEST(b.written().empty());
+  srv->close();
+  run();
+  BOOST_TEST(net.closed());
+  BOOST_TEST(a.closed());
+  BOOST_TEST(b.closed());
+}
+
+BOOST_AUTO_TEST_CASE(an_accept_failing_with_emfile_drops_the_client_and_the_server_goes_on) {
+  auto srv = make<server>([this] { return std::make_shared<echo>(mock.engine()); });
+  srv->listen(4000);
+  run();
+  auto net = mock.listener(*srv);
+  net.fail_next_accept(EMFILE);
+  auto dropped = net.accept();
+  run();
+  BOOST_TEST(dropped.was_reset());
+  BOOST_TEST(srv->channels().empty());
+  auto next = net.accept();
+  run();
+  BOOST_TEST(srv->channels().size() == 1u);
+  BOOST_TEST(!next.closed());
+}
+
+BOOST_AUTO_TEST_CASE(a_listen_failing_with_eaddrinuse_throws_and_leaves_the_server_usable) {
+  auto srv = make<server>([this] { return std::make_shared<echo>(mock.engine()); });
+  mock.fail_next_listen(EADDRINUSE);
+  BOOST_CHECK_THROW(srv->listen(4000), os_error);
+  BOOST_TEST(!srv->listening());
+  srv->listen(4000);
+  run();
+  BOOST_TEST(srv->listening());
+  BOOST_TEST(mock.listener(*srv).local_address() == "[::]:4000");
+}
+
+BOOST_AUTO_TEST_CASE(a_cycle_fires_once_per_interval_of_virtual_time) {
+  auto [conn, peer] = accept<echo>();
+  int ticks = 0;
+  conn->cycle(1s, [&ticks] { ++ticks; });
+  advance(30s);
+  BOOST_TEST(ticks == 30);
+  conn->close();
+  run();
+  advance(5s);
+  BOOST_TEST(ticks == 30); // cancelled with the close
+}
+
+BOOST_AUTO_TEST_CASE(a_loop_timer_cannot_make_run_spin_forever) {
+  auto [conn, peer] = accept<echo>();
+  int runs = 0;
+  conn->loop([&runs] { ++runs; });
+  run();
+  BOOST_TEST(runs > 0);
+  conn->close();
+  run();
+}
+
+BOOST_AUTO_TEST_CASE(pending_wakeups_and_virtual_time_are_read_back) {
+  auto t0 = mock.now();
+  auto [conn, peer] = accept<idle_echo>();
+  BOOST_TEST(mock.pending_wakeups() >= 1u);
+  BOOST_REQUIRE(mock.next_wakeup().has_value());
+  BOOST_TEST((*mock.next_wakeup() == std::chrono::steady_clock::duration(30s)));
+  advance(10s);
+  BOOST_TEST((mock.now() - t0 == std::chrono::steady_clock::duration(10s)));
+}
+
+BOOST_AUTO_TEST_CASE(an_actor_style_connection_runs_on_the_mock) {
+  auto conn = make<behavior_stream>([](stream& self) -> caf::behavior {
+    return {[&self](read_msg& m) { self.write("<" + m.data + ">"); }};
+  });
+  auto peer = mock.accept(conn);
+  peer.send("x");
+  run();
+  BOOST_TEST(peer.written() == "<x>");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
