@@ -2,6 +2,8 @@
 
 #include "channels/messages.hpp"
 
+#include <utility>
+
 namespace pants {
 
 /// Where a socket sends its events: the actors layer implements it by
@@ -22,6 +24,14 @@ public:
   virtual void deliver(listening_msg) = 0;
   virtual void deliver(accepted_msg) = 0;
   virtual void deliver(closed_msg) = 0;
+
+  /// A `read_error_msg` (`reading`) or a `write_error_msg` carrying `error`.
+  void deliver_error(bool reading, net_error error) {
+    if (reading)
+      deliver(read_error_msg{std::move(error)});
+    else
+      deliver(write_error_msg{std::move(error)});
+  }
 };
 
 } // namespace pants

@@ -362,16 +362,7 @@ bool stream_socket::write(std::string_view data) {
 }
 
 void stream_socket::write_file(int file_fd, off_t offset, std::size_t nbytes) {
-  struct stat st {};
-  if (file_fd < 0 || ::fstat(file_fd, &st) != 0 || !S_ISREG(st.st_mode))
-    throw std::invalid_argument("pants: write_file needs an open regular file");
-  if (offset < 0 || offset > st.st_size)
-    throw std::invalid_argument("pants: write_file offset is outside the file");
-  auto available = static_cast<std::size_t>(st.st_size - offset);
-  if (nbytes == 0)
-    nbytes = available;
-  if (nbytes > available)
-    throw std::invalid_argument("pants: write_file region runs past the end of the file");
+  nbytes = write_queue::checked_region(file_fd, offset, nbytes);
   {
     std::lock_guard<std::mutex> guard(mtx_);
     if (state_ != state::open || close_requested_ || write_shut_)
@@ -451,12 +442,8 @@ void stream_socket::set_write_marks(std::size_t high, std::size_t low) {
 void stream_socket::fail(bool reading, int code) {
   if (state_ == state::closed)
     return;
-  if (sink_) {
-    if (reading)
-      sink_->deliver(read_error_msg{os_net_error(code)});
-    else
-      sink_->deliver(write_error_msg{os_net_error(code)});
-  }
+  if (sink_)
+    sink_->deliver_error(reading, os_net_error(code));
   close_now();
 }
 

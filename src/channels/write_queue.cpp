@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <stdexcept>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -91,6 +93,20 @@ write_queue::step write_queue::send_buffers(int fd, int& error) {
     items_.pop_front();
   }
   return step::progress;
+}
+
+std::size_t write_queue::checked_region(int file_fd, off_t offset, std::size_t nbytes) {
+  struct stat st {};
+  if (file_fd < 0 || ::fstat(file_fd, &st) != 0 || !S_ISREG(st.st_mode))
+    throw std::invalid_argument("pants: write_file needs an open regular file");
+  if (offset < 0 || offset > st.st_size)
+    throw std::invalid_argument("pants: write_file offset is outside the file");
+  auto available = static_cast<std::size_t>(st.st_size - offset);
+  if (nbytes == 0)
+    nbytes = available;
+  if (nbytes > available)
+    throw std::invalid_argument("pants: write_file region runs past the end of the file");
+  return nbytes;
 }
 
 } // namespace pants

@@ -5,6 +5,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 
 namespace pants {
 
@@ -31,6 +32,11 @@ public:
 
   /// Appends `nbytes` of `file_fd` from `offset`; takes ownership of `file_fd`.
   void push_file(int file_fd, std::size_t offset, std::size_t nbytes);
+
+  /// Checks a file region for `push_file`: `file_fd` an open regular file,
+  /// `offset` inside it, `nbytes` (0: to the end) not past its end. Returns
+  /// the region's size; throws std::invalid_argument otherwise.
+  static std::size_t checked_region(int file_fd, off_t offset, std::size_t nbytes);
 
   /// Sends to socket `fd` until the queue is empty (returns true) or the
   /// kernel's buffer is full (false). A socket error sets `error` (an

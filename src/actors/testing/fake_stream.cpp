@@ -3,10 +3,10 @@
 #include "channels/errors.hpp"
 #include "channels/event_sink.hpp"
 #include "channels/stream_socket.hpp"
+#include "channels/write_queue.hpp"
 
 #include <cstring>
 #include <stdexcept>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
 
@@ -90,16 +90,7 @@ bool fake_stream::write(std::string_view data) {
 
 // The region is read at queue time: what the peer would receive.
 void fake_stream::write_file(int file_fd, off_t offset, std::size_t nbytes) {
-  struct stat st {};
-  if (file_fd < 0 || ::fstat(file_fd, &st) != 0 || !S_ISREG(st.st_mode))
-    throw std::invalid_argument("pants: write_file needs an open regular file");
-  if (offset < 0 || offset > st.st_size)
-    throw std::invalid_argument("pants: write_file offset is outside the file");
-  auto available = static_cast<std::size_t>(st.st_size - offset);
-  if (nbytes == 0)
-    nbytes = available;
-  if (nbytes > available)
-    throw std::invalid_argument("pants: write_file region runs past the end of the file");
+  nbytes = write_queue::checked_region(file_fd, offset, nbytes);
   throw_unless_writable();
   if (int err = fail_next_write) {
     fail_next_write = 0;
@@ -237,12 +228,8 @@ void fake_stream::consumed(std::size_t n) {
 void fake_stream::fail(bool reading_side, int code) {
   if (state_ == state::closed)
     return;
-  if (sink_) {
-    if (reading_side)
-      sink_->deliver(read_error_msg{errno_error(code)});
-    else
-      sink_->deliver(write_error_msg{errno_error(code)});
-  }
+  if (sink_)
+    sink_->deliver_error(reading_side, errno_error(code));
   close_now();
 }
 

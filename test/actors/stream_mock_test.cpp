@@ -1,0 +1,273 @@
+// Per-channel logic of streams, deterministically through the mock engine
+// (besides the real-socket suites): framing, callback order, close paths,
+// timers, misuse; both handler styles. No socket, no thread, no waiting.
+
+#include "actors/testing/mock_fixture.hpp"
+
+#include "actors/behavior_stream.hpp"
+#include "actors/stream.hpp"
+#include "actors/stream_server.hpp"
+#include "channels/errors.hpp"
+
+#define BOOST_TEST_MODULE stream_mock
+#include <boost/test/unit_test.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+using namespace pants;
+using namespace pants::testing;
+using namespace std::chrono_literals;
+using strings = std::vector<std::string>;
+
+namespace {
+
+/// A connection that logs its callbacks; `on_read_do` runs inside on_read.
+class logged : public connection {
+public:
+  using connection::connection;
+  strings log;
+  std::function<void(logged&, std::string_view)> on_read_do;
+
+private:
+  void on_connect() override { log.push_back("connect"); }
+  void on_read(std::string_view d) override {
+    log.push_back("read " + std::string(d));
+    if (on_read_do)
+      on_read_do(*this, d);
+  }
+  void on_write() override { log.push_back("write"); }
+  void on_overflow_error(const net_error& e) override {
+    log.push_back("overflow " + std::to_string(e.code));
+    close();
+  }
+  void on_read_error(const net_error& e) override {
+    log.push_back("read_error " + std::to_string(e.code));
+  }
+  void on_write_error(const net_error& e) override {
+    log.push_back("write_error " + std::to_string(e.code));
+  }
+  void on_error(const std::exception& e) override { log.push_back(std::string("error ") + e.what()); }
+  void on_close() override { log.push_back("close"); }
+};
+
+/// An actor-style channel logging the framework's messages.
+behavior_stream::factory logging_behavior(strings& log) {
+  return [&log](stream& self) -> caf::behavior {
+    return {
+        [&log](connected_msg) { log.push_back("connect"); },
+        [&log, &self](read_msg& m) {
+          log.push_back("read " + m.data);
+          self.write(m.data);
+        },
+        [&log](drained_msg) { log.push_back("write"); },
+        [&log](read_error_msg& m) { log.push_back("read_error " + std::to_string(m.error.code)); },
+        [&log](closed_msg) { log.push_back("close"); },
+    };
+  };
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(stream_mock, mock_fixture)
+
+BOOST_AUTO_TEST_CASE(a_string_delimiter_splits_frames_across_any_chunking) {
+  auto [c, peer] = accept<logged>();
+  c->read_delimiter("\r\n");
+  for (auto chunk : {"a", "b\r", "\nc\r\nd", "\r", "\n"})
+    peer.send(chunk);
+  run();
+  BOOST_TEST(c->log == (strings{"connect", "read ab", "read c", "read d"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_byte_count_delimiter_gives_frames_of_exactly_that_size) {
+  auto [c, peer] = accept<logged>();
+  c->read_delimiter(3);
+  peer.send("abcdefg");
+  peer.send("hi");
+  run();
+  BOOST_TEST(c->log == (strings{"connect", "read abc", "read def", "read ghi"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_delimiter_changed_in_on_read_applies_to_the_rest_of_the_chunk) {
+  auto [c, peer] = accept<logged>();
+  c->read_delimiter('\n');
+  c->on_read_do = [](logged& self, std::string_view) { self.read_delimiter(2); };
+  peer.send("head\nabcd");
+  run();
+  BOOST_TEST(c->log == (strings{"connect", "read head", "read ab", "read cd"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_delimiter_set_outside_on_read_reframes_buffered_data) {
+  auto [c, peer] = accept<logged>();
+  c->read_delimiter('\n');
+  peer.send("xyz");
+  run();
+  c->read_delimiter(1);
+  run();
+  BOOST_TEST(c->log == (strings{"connect", "read x", "read y", "read z"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_unterminated_tail_is_dropped_at_the_peer_close) {
+  auto [c, peer] = accept<logged>();
+  c->read_delimiter('\n');
+  peer.send("whole\npart");
+  peer.close();
+  run();
+  BOOST_TEST(c->log == (strings{"connect", "read whole", "close"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_frame_past_the_buffer_size_reports_an_overflow) {
+  auto [c, peer] = accept<logged>();
+  c->read_delimiter('\n');
+  c->buffer_size(4);
+  BOOST_TEST(c->buffer_size() == 4u);
+  peer.send("toolong");
+  run();
+  BOOST_TEST(c->log == (strings{"connect", "overflow " + std::to_string(ENOBUFS), "close"}));
+  BOOST_TEST(peer.closed());
+}
+
+BOOST_AUTO_TEST_CASE(on_write_runs_after_the_on_read_that_wrote) {
+  auto [c, peer] = accept<logged>();
+  c->on_read_do = [](logged& self, std::string_view d) { self.write(d); };
+  peer.send("a");
+  run();
+  BOOST_TEST(c->log == (strings{"connect", "read a", "write"}));
+  BOOST_TEST(peer.written() == "a");
+}
+
+BOOST_AUTO_TEST_CASE(close_in_on_read_stops_the_frames_of_the_same_chunk) {
+  auto [c, peer] = accept<logged>();
+  c->read_delimiter(1);
+  c->on_read_do = [](logged& self, std::string_view) { self.close(); };
+  peer.send("abc");
+  run();
+  BOOST_TEST(c->log == (strings{"connect", "read a", "close"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_exception_from_a_callback_goes_to_on_error_and_the_channel_goes_on) {
+  auto [c, peer] = accept<logged>();
+  c->on_read_do = [](logged&, std::string_view d) {
+    if (d == "bad")
+      throw std::runtime_error("boom");
+  };
+  peer.send("bad");
+  run();
+  peer.send("good");
+  run();
+  BOOST_TEST(c->log == (strings{"connect", "read bad", "error boom", "read good"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_read_error_is_reported_before_the_close) {
+  auto [c, peer] = accept<logged>();
+  peer.read_error(ETIMEDOUT);
+  run();
+  BOOST_TEST(c->log == (strings{"connect", "read_error " + std::to_string(ETIMEDOUT), "close"}));
+}
+
+BOOST_AUTO_TEST_CASE(close_is_idempotent_and_on_close_runs_once) {
+  auto [c, peer] = accept<logged>();
+  c->close();
+  c->close();
+  c->end();
+  run();
+  BOOST_TEST(c->log == (strings{"connect", "close"}));
+  BOOST_CHECK_THROW(c->write("late"), state_error);
+}
+
+BOOST_AUTO_TEST_CASE(writes_after_end_or_shutdown_write_throw_state_error) {
+  auto [c, peer] = accept<logged>();
+  c->shutdown_write();
+  BOOST_CHECK_THROW(c->write("x"), state_error);
+  BOOST_TEST(peer.shut_down_write());
+  auto [d, peer2] = accept<logged>();
+  peer2.set_window(false);
+  d->write("x");
+  d->end();
+  BOOST_CHECK_THROW(d->write("y"), state_error);
+  run();
+  BOOST_TEST(!peer2.closed());
+}
+
+BOOST_AUTO_TEST_CASE(write_file_regions_are_written_in_order_with_writes) {
+  char path[] = "/tmp/pants-mock-XXXXXX";
+  int fd = ::mkstemp(path);
+  BOOST_REQUIRE(fd >= 0);
+  BOOST_REQUIRE(::write(fd, "0123456789", 10) == 10);
+  auto [c, peer] = accept<logged>();
+  c->write("<");
+  c->write_file(fd, 2, 3);
+  c->write(">");
+  c->write_file(path);
+  run();
+  ::close(fd);
+  ::unlink(path);
+  BOOST_TEST(peer.written() == "<234>0123456789");
+  BOOST_CHECK_THROW(c->write_file("/nonexistent/pants-mock"), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(channel_timers_run_in_order_of_virtual_time_and_stop_at_close) {
+  auto [c, peer] = accept<logged>();
+  strings fired;
+  c->defer(2s, [&] { fired.push_back("defer 2s"); });
+  c->defer(1s, [&] { fired.push_back("defer 1s"); });
+  c->cycle(1500ms, [&] { fired.push_back("cycle"); });
+  c->callback([&] { fired.push_back("callback"); });
+  run();
+  BOOST_TEST(fired == strings{"callback"});
+  advance(3s);
+  BOOST_TEST(fired == (strings{"callback", "defer 1s", "cycle", "defer 2s", "cycle"}));
+  c->close();
+  run();
+  advance(10s);
+  BOOST_TEST(fired.size() == 5u);
+  BOOST_CHECK_THROW(c->defer(1s, [] {}), state_error);
+}
+
+BOOST_AUTO_TEST_CASE(an_actor_style_connection_gets_messages_in_socket_order) {
+  strings log;
+  auto c = make<behavior_stream>(logging_behavior(log));
+  c->read_delimiter('\n');
+  auto peer = mock.accept(c);
+  peer.send("one\ntwo\n");
+  run();
+  peer.reset();
+  run();
+  // One drain for the writes of one chunk's frames: on_write follows them.
+  BOOST_TEST(log == (strings{"connect", "read one", "read two", "write",
+                             "read_error " + std::to_string(ECONNRESET), "close"}));
+  BOOST_TEST(peer.written() == "onetwo");
+}
+
+BOOST_AUTO_TEST_CASE(an_echo_to_all_server_broadcasts_through_its_channel_list) {
+  class echo_all : public connection {
+  public:
+    using connection::connection;
+    void on_read(std::string_view d) override {
+      for (auto& ch : server()->channels())
+        ch->write(d);
+    }
+  };
+  auto srv = make<server>([this] { return std::make_shared<echo_all>(mock.engine()); });
+  srv->listen(4000);
+  run();
+  auto net = mock.listener(*srv);
+  auto a = net.accept("192.0.2.1:1");
+  auto b = net.accept("192.0.2.2:2");
+  run();
+  a.send("hi");
+  run();
+  BOOST_TEST(a.written() == "hi");
+  BOOST_TEST(b.written() == "hi");
+  b.close();
+  run();
+  BOOST_TEST(srv->channels().size() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
