@@ -79,6 +79,25 @@ BOOST_AUTO_TEST_CASE(a_refused_send_is_reported_and_the_channel_goes_on) {
   BOOST_TEST(net.sent().size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(datagrams_over_64_kib_are_refused_both_ways_as_on_a_real_socket) {
+  auto d = make<udp_echo>();
+  d->listen(5000);
+  run();
+  auto net = mock.peer(*d);
+  const std::string big(64 * 1024 + 1, 'x');
+  net.receive(big, "192.0.2.1:1");
+  run();
+  BOOST_TEST(d->log == (strings{"listen", "read_error " + std::to_string(EMSGSIZE)}));
+  d->write(big, pants::endpoint::numeric("192.0.2.1", 1));
+  run();
+  BOOST_TEST(d->log.back() == "write_error " + std::to_string(EMSGSIZE));
+  BOOST_TEST(net.sent().empty());
+  BOOST_CHECK_THROW(d->write("x", pants::unix_path("@elsewhere")), address_error);
+  net.receive(std::string(64 * 1024, 'y'), "192.0.2.1:1"); // the largest that fits
+  run();
+  BOOST_TEST(net.sent().size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_bind_failure_throws_os_error_and_the_channel_stays_usable) {
   auto d = make<udp_echo>();
   mock.fail_next_bind(EADDRINUSE);

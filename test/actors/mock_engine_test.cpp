@@ -264,6 +264,20 @@ BOOST_AUTO_TEST_CASE(a_server_accepts_connections_and_lists_them) {
   BOOST_TEST(b.closed());
 }
 
+BOOST_AUTO_TEST_CASE(data_and_eof_sent_before_the_server_takes_the_connection_arrive) {
+  auto srv = make<server>([this] { return std::make_shared<echo>(mock.engine()); });
+  srv->listen(4000);
+  run();
+  auto net = mock.listener(*srv);
+  auto c = net.accept();
+  c.send("early");
+  c.close();
+  run();
+  BOOST_TEST(c.written() == "early");
+  BOOST_TEST(c.held() == 0u);
+  BOOST_TEST(srv->channels().empty()); // the end of stream reached the channel: it closed
+}
+
 BOOST_AUTO_TEST_CASE(an_accept_failing_with_emfile_drops_the_client_and_the_server_goes_on) {
   auto srv = make<server>([this] { return std::make_shared<echo>(mock.engine()); });
   srv->listen(4000);

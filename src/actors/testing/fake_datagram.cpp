@@ -1,9 +1,11 @@
 #include "actors/testing/fake_datagram.hpp"
 
 #include "actors/testing/fake_stream.hpp"
+#include "channels/datagram_socket.hpp"
 #include "channels/errors.hpp"
 #include "channels/event_sink.hpp"
 
+#include <cerrno>
 #include <sys/socket.h>
 #include <utility>
 
@@ -48,8 +50,12 @@ bool fake_datagram::write(std::string_view data, const endpoint& to) {
                                       : endpoint();
     state_ = state::open;
   }
-  if (int err = fail_next_send) {
-    fail_next_send = 0;
+  if (!local_.empty())
+    (void)to.for_family(local_.family()); // throws, as the real socket does
+  int err = std::exchange(fail_next_send, 0);
+  if (err == 0 && data.size() > datagram_socket::max_datagram)
+    err = EMSGSIZE; // the real socket's limit
+  if (err != 0) {
     if (sink_)
       sink_->deliver(write_error_msg{errno_error(err)});
     return false;
@@ -69,7 +75,11 @@ void fake_datagram::close() {
 void fake_datagram::receive(std::string bytes, const endpoint& from) {
   if (state_ == state::idle)
     throw state_error("pants::testing: a datagram for a channel that is not open");
-  if (state_ == state::open && sink_)
+  if (state_ != state::open || !sink_)
+    return;
+  if (bytes.size() > datagram_socket::max_datagram) // dropped, as the real socket does
+    sink_->deliver(read_error_msg{net_error{EMSGSIZE, "a datagram larger than 64 KiB was dropped"}});
+  else
     sink_->deliver(packet_msg{std::move(bytes), from});
 }
 

@@ -24,10 +24,13 @@ void fake_stream::adopted(std::shared_ptr<event_sink> sink, const void* key) {
 }
 
 // An accepted socket is open from the start; `start` reports it, as the
-// real socket does once registered.
+// real socket does once registered, then what the client sent meanwhile
+// (held while there was no channel to deliver it to).
 void fake_stream::start() {
-  if (state_ == state::open && sink_)
+  if (state_ == state::open && sink_) {
     sink_->deliver(connected_msg{});
+    release_held();
+  }
 }
 
 void fake_stream::connect(std::vector<endpoint> to) {
