@@ -290,16 +290,6 @@ private:
   bool restored_ = false;
 };
 
-double seconds(const timespec& t) {
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-}
-
-double process_cpu_seconds() {
-  timespec t{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return seconds(t);
-}
-
 } // namespace
 
 // TCP only: running out of descriptors at accept does not depend on the

@@ -6,6 +6,7 @@
 #include "channels/errors.hpp"
 #include "support/datagram_peer.hpp"
 #include "support/loopback.hpp"
+#include "support/unix_sockets.hpp"
 
 #define BOOST_TEST_MODULE unix_datagram
 #include <boost/test/unit_test.hpp>
@@ -25,50 +26,6 @@ using namespace pants;
 using namespace pants::test;
 
 namespace {
-
-/// A fresh temporary directory, removed with everything in it.
-class temp_dir {
-public:
-  temp_dir() {
-    char tmpl[] = "/tmp/pants-dgram-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr)
-      throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    for (auto& name : made_)
-      ::unlink((path_ + "/" + name).c_str());
-    ::rmdir(path_.c_str());
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  /// The path of `name` inside the directory (removed at the end).
-  std::string file(const std::string& name) {
-    made_.push_back(name);
-    return path_ + "/" + name;
-  }
-
-private:
-  std::string path_;
-  std::vector<std::string> made_;
-};
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
-std::string abstract_name() {
-  std::random_device rd;
-  return "@pants-dgram-test-" + std::to_string(rd()) + "-" + std::to_string(::getpid());
-}
-
-double process_cpu_seconds() {
-  timespec t{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-}
 
 struct fixture {
   engine eng;
@@ -122,10 +79,10 @@ BOOST_AUTO_TEST_CASE(a_channel_on_a_path_keeps_boundaries_and_answers_the_sender
 }
 
 BOOST_AUTO_TEST_CASE(a_channel_on_an_abstract_name_answers_the_sender) {
-  auto where = unix_path(abstract_name());
+  auto where = unix_path(unique_abstract_name());
   auto d = echo(where);
   BOOST_TEST(d->local_address() == where.to_string());
-  datagram_peer peer(unix_path(abstract_name()));
+  datagram_peer peer(unix_path(unique_abstract_name()));
   BOOST_TEST_REQUIRE(peer.send_to("abstract", where));
   auto back = peer.receive();
   BOOST_TEST_REQUIRE(back.has_value());

@@ -8,6 +8,7 @@
 
 #include "actors/stream_server.hpp"
 #include "channels/address.hpp"
+#include "support/unix_sockets.hpp"
 
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
@@ -15,7 +16,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <dirent.h>
 #include <memory>
 #include <netinet/in.h>
 #include <ostream>
@@ -96,36 +96,6 @@ inline boost::test_tools::assertion_result family_available(boost::unit_test::te
     return true;
   return ipv6_needed(id);
 }
-
-/// A temporary directory from mkdtemp, removed with whatever is left in it
-/// (one level: the socket files tests make) on destruction.
-class temp_dir {
-public:
-  temp_dir() {
-    char name[] = "/tmp/pants-test-XXXXXX";
-    if (::mkdtemp(name) == nullptr)
-      throw std::runtime_error("mkdtemp failed");
-    path_ = name;
-  }
-  ~temp_dir() {
-    if (DIR* dir = ::opendir(path_.c_str())) {
-      while (dirent* entry = ::readdir(dir)) {
-        std::string leaf = entry->d_name;
-        if (leaf != "." && leaf != "..")
-          ::unlink((path_ + "/" + leaf).c_str());
-      }
-      ::closedir(dir);
-    }
-    ::rmdir(path_.c_str());
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  const std::string& path() const { return path_; }
-
-private:
-  std::string path_;
-};
 
 /// Fresh listening addresses for one test: the loopback host of a network
 /// family with port 0, or a new socket path in a private temporary

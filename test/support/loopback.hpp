@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -29,6 +30,14 @@ using namespace std::chrono_literals;
 
 /// Every wait in the suite is bounded by this.
 constexpr auto patience = 10s;
+
+/// CPU time used by the whole process so far, for tests that check a
+/// window of waiting costs next to no CPU (a measurement, not a wait).
+inline double process_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
 
 /// Runs `eng.start()` on a thread, returning once the loop is up;
 /// stops and joins on destruction.
