@@ -80,7 +80,6 @@ private:
   tcp::acceptor acceptor_; // the endpoint constructor sets SO_REUSEADDR
 };
 
-
 } // namespace
 
 int main(int argc, char** argv) {

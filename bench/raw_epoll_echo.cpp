@@ -189,7 +189,6 @@ private:
   char buf_[read_chunk];
 };
 
-
 } // namespace
 
 int main(int argc, char** argv) {

@@ -4,8 +4,8 @@
 #include "actors/detail/datagram_actor.hpp"
 #include "actors/detail/registry.hpp"
 #include "channels/address.hpp"
-#include "channels/socket_factory.hpp"
 #include "channels/errors.hpp"
+#include "channels/socket_factory.hpp"
 #include "engine/engine.hpp"
 
 #include <caf/actor_system.hpp>

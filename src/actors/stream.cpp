@@ -116,8 +116,8 @@ void unix_client::connect(const std::string& path) { stream::connect(unix_path(p
 void stream::adopt(int fd, std::shared_ptr<stream_server> owner) {
   server_ = owner;
   spawn_actor();
-  socket_ = env_.sockets().adopt_stream(engine_, fd, std::make_shared<detail::actor_sink>(actor_),
-                                       this);
+  socket_ =
+      env_.sockets().adopt_stream(engine_, fd, std::make_shared<detail::actor_sink>(actor_), this);
   socket_->start(); // only now: the first event may reach a handler that reads socket_
 }
 
@@ -177,9 +177,7 @@ void stream::set_write_marks(std::size_t high, std::size_t low) {
 
 bool stream::connected() const noexcept { return socket_ && socket_->writable(); }
 
-bool stream::closed() const noexcept {
-  return socket_ && socket_->is_closed();
-}
+bool stream::closed() const noexcept { return socket_ && socket_->is_closed(); }
 
 std::string stream::local_address() const { return socket_ ? socket_->local_address() : ""; }
 std::string stream::remote_address() const { return socket_ ? socket_->remote_address() : ""; }

@@ -172,9 +172,8 @@ endpoint endpoint::unix_socket(const std::string& path) {
   if (name.find('\0') != std::string::npos)
     throw address_error("pants: a Unix socket path may not contain a NUL byte");
   if (name.size() > max)
-    throw address_error("pants: Unix socket path '" + path + "' is " +
-                        std::to_string(name.size()) + " bytes; the limit is " +
-                        std::to_string(max));
+    throw address_error("pants: Unix socket path '" + path + "' is " + std::to_string(name.size()) +
+                        " bytes; the limit is " + std::to_string(max));
   sa->sun_family = AF_UNIX;
   auto offset = offsetof(sockaddr_un, sun_path);
   if (abstract) {

@@ -35,9 +35,8 @@ public:
                                                  const void* owner) = 0;
   /// A stream socket for a descriptor an `accepted_msg` carried; nothing
   /// happens until its `start()`.
-  virtual std::shared_ptr<stream_io> adopt_stream(engine& eng, int fd,
-                                                  std::shared_ptr<event_sink> sink,
-                                                  const void* owner) = 0;
+  virtual std::shared_ptr<stream_io>
+  adopt_stream(engine& eng, int fd, std::shared_ptr<event_sink> sink, const void* owner) = 0;
   /// Drops a descriptor an `accepted_msg` carried that nobody adopts.
   virtual void discard_accepted(int fd) noexcept = 0;
   /// A listening socket bound to `where` (os_error at the call).

@@ -56,7 +56,8 @@ BOOST_AUTO_TEST_CASE(a_datagram_echo_answers_each_sender) {
   net.receive("a", "192.0.2.1:1");
   net.receive("b", "[2001:db8::2]:2");
   run();
-  BOOST_TEST(d->log == (strings{"listen", "read a from 192.0.2.1:1", "read b from [2001:db8::2]:2"}));
+  BOOST_TEST(d->log ==
+             (strings{"listen", "read a from 192.0.2.1:1", "read b from [2001:db8::2]:2"}));
   auto sent = net.take_sent();
   BOOST_REQUIRE(sent.size() == 2u);
   BOOST_TEST(sent[0].data == "a");

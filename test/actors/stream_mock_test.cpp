@@ -52,7 +52,9 @@ private:
   void on_write_error(const net_error& e) override {
     log.push_back("write_error " + std::to_string(e.code));
   }
-  void on_error(const std::exception& e) override { log.push_back(std::string("error ") + e.what()); }
+  void on_error(const std::exception& e) override {
+    log.push_back(std::string("error ") + e.what());
+  }
   void on_close() override { log.push_back("close"); }
 };
 

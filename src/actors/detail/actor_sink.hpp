@@ -7,7 +7,6 @@
 #include <caf/send.hpp>
 #include <caf/weak_intrusive_ptr.hpp>
 
-
 namespace pants::detail {
 
 /// Delivers a socket's events to a channel's actor as CAF messages. Holds

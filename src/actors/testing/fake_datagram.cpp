@@ -45,7 +45,7 @@ bool fake_datagram::write(std::string_view data, const endpoint& to) {
     throw address_error("pants: a datagram needs a destination");
   if (state_ == state::idle) {
     // An implicit open: unbound, in the destination's family.
-    local_ = to.family() == AF_INET6 ? endpoint::numeric("::", 40001)
+    local_ = to.family() == AF_INET6  ? endpoint::numeric("::", 40001)
              : to.family() == AF_INET ? endpoint::numeric("0.0.0.0", 40001)
                                       : endpoint();
     state_ = state::open;
@@ -78,7 +78,8 @@ void fake_datagram::receive(std::string bytes, const endpoint& from) {
   if (state_ != state::open || !sink_)
     return;
   if (bytes.size() > datagram_socket::max_datagram) // dropped, as the real socket does
-    sink_->deliver(read_error_msg{net_error{EMSGSIZE, "a datagram larger than 64 KiB was dropped"}});
+    sink_->deliver(
+        read_error_msg{net_error{EMSGSIZE, "a datagram larger than 64 KiB was dropped"}});
   else
     sink_->deliver(packet_msg{std::move(bytes), from});
 }

@@ -38,8 +38,8 @@ struct mock_engine::state {
   std::optional<detail::mock_factory> factory{std::in_place, *eng};
   pants::detail::registry actors;
   std::size_t max_rounds;
-  std::shared_ptr<stream_server> door;   // serves accept(channel)
-  std::shared_ptr<stream> door_next;     // the channel it hands out next
+  std::shared_ptr<stream_server> door; // serves accept(channel)
+  std::shared_ptr<stream> door_next;   // the channel it hands out next
 
   explicit state(std::size_t rounds) : max_rounds(rounds) {}
 };

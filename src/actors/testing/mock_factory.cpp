@@ -16,9 +16,8 @@ std::shared_ptr<stream_io> mock_factory::make_stream(engine&, std::shared_ptr<ev
   return s;
 }
 
-std::shared_ptr<stream_io> mock_factory::adopt_stream(engine&, int fd,
-                                                      std::shared_ptr<event_sink> sink,
-                                                      const void* owner) {
+std::shared_ptr<stream_io>
+mock_factory::adopt_stream(engine&, int fd, std::shared_ptr<event_sink> sink, const void* owner) {
   auto i = accepted_.find(fd);
   if (i == accepted_.end())
     throw std::invalid_argument("pants::testing: adopt of a descriptor the mock did not accept");

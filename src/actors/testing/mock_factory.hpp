@@ -30,8 +30,7 @@ public:
                                           const void* owner) override;
   void discard_accepted(int fd) noexcept override;
   std::shared_ptr<listener_io> listen(engine& eng, const endpoint& where, int backlog,
-                                      std::shared_ptr<event_sink> sink,
-                                      const void* owner) override;
+                                      std::shared_ptr<event_sink> sink, const void* owner) override;
   std::shared_ptr<datagram_io> make_datagram(engine& eng, std::shared_ptr<event_sink> sink,
                                              const void* owner) override;
   void resolve(std::string host, std::uint16_t port, resolve_callback done) override;
