@@ -139,18 +139,29 @@ void datagram::drain_seen() noexcept { socket_->drain_seen(); }
 // -- default callbacks ----------------------------------------------------------
 
 void datagram::on_overflow_error(const net_error& e, const endpoint& from) {
-  std::fprintf(stderr, "pants: datagram sender %s overflowed on %s: %s\n", from.to_string().c_str(),
-               local_address().c_str(), e.what.c_str());
+  log_error("sender " + from.to_string() + " overflowed", e);
 }
 
-void datagram::on_read_error(const net_error& e) {
-  std::fprintf(stderr, "pants: read error on datagram %s: %s\n", local_address().c_str(),
-               e.what.c_str());
-}
+void datagram::on_read_error(const net_error& e) { log_error("read error", e); }
 
-void datagram::on_write_error(const net_error& e) {
-  std::fprintf(stderr, "pants: write error on datagram %s: %s\n", local_address().c_str(),
-               e.what.c_str());
+void datagram::on_write_error(const net_error& e) { log_error("write error", e); }
+
+// Peers decide how often a datagram channel's errors happen (oversized or
+// refused datagrams, senders overflowing), and the channel goes on: the
+// default handlers log at most one line a second, counting the rest.
+void datagram::log_error(const std::string& what, const net_error& e) {
+  auto now = owner().clock().now();
+  if (logged_once_ && now - last_log_ < std::chrono::seconds(1)) {
+    ++suppressed_;
+    return;
+  }
+  std::string more =
+      suppressed_ > 0 ? " (" + std::to_string(suppressed_) + " more errors not shown)" : "";
+  std::fprintf(stderr, "pants: %s on datagram %s: %s%s\n", what.c_str(), local_address().c_str(),
+               e.what.c_str(), more.c_str());
+  logged_once_ = true;
+  last_log_ = now;
+  suppressed_ = 0;
 }
 
 // -- actor side ---------------------------------------------------------------

@@ -7,6 +7,7 @@
 
 #include <caf/fwd.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -132,7 +133,8 @@ protected:
   /// view is valid only during the call.
   virtual void on_read(std::string_view, const endpoint&) {}
   /// `from`'s buffer passed `buffer_size` without a frame; its bytes are
-  /// already dropped. Default: log. Other senders are not affected.
+  /// already dropped. Default: log (the three error defaults log at most
+  /// one line a second, counting the rest). Other senders are not affected.
   virtual void on_overflow_error(const net_error& e, const endpoint& from);
   /// A received datagram was dropped (larger than 64 KiB) or the socket
   /// reported an error. Default: log. The channel goes on.
@@ -155,6 +157,7 @@ private:
   void reframe();
   void overflowed(const endpoint& from);
   void drain_seen() noexcept override;
+  void log_error(const std::string& what, const net_error& e);
   /// The actor-style behaviour that also handles the actor's other
   /// messages, if any (see behavior_datagram).
   virtual caf::behavior* user_behavior() noexcept { return nullptr; }
@@ -163,6 +166,10 @@ private:
   std::shared_ptr<datagram_io> socket_; // set once, by start()
   sender_framers framers_;
   bool reframe_pending_ = false;
+  // The default error log's rate limit (actor only).
+  bool logged_once_ = false;
+  std::chrono::steady_clock::time_point last_log_;
+  std::size_t suppressed_ = 0;
 };
 
 } // namespace pants

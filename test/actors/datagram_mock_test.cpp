@@ -7,11 +7,14 @@
 #include "actors/behavior_datagram.hpp"
 #include "actors/datagram.hpp"
 #include "channels/errors.hpp"
+#include "support/tracking.hpp"
 
 #define BOOST_TEST_MODULE datagram_mock
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,6 +100,25 @@ BOOST_AUTO_TEST_CASE(datagrams_over_64_kib_are_refused_both_ways_as_on_a_real_so
   net.receive(std::string(64 * 1024, 'y'), "192.0.2.1:1"); // the largest that fits
   run();
   BOOST_TEST(net.sent().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_default_error_log_writes_at_most_one_line_a_second_and_counts_the_rest) {
+  auto d = make<datagram>(); // the default handlers
+  d->listen(5000);
+  run();
+  auto net = mock.peer(*d);
+  const std::string big(64 * 1024 + 1, 'x'); // each one is dropped with a read error
+  pants::test::stderr_capture err;
+  for (int i = 0; i < 100; ++i)
+    net.receive(big, "192.0.2.1:1");
+  run();
+  advance(std::chrono::seconds(1));
+  net.receive(big, "192.0.2.1:1");
+  run();
+  auto text = err.text();
+  BOOST_TEST(std::count(text.begin(), text.end(), '\n') == 2, text);
+  BOOST_TEST(text.find("(99 more errors not shown)") != std::string::npos, text);
+  BOOST_TEST(!d->closed());
 }
 
 BOOST_AUTO_TEST_CASE(a_bind_failure_throws_os_error_and_the_channel_stays_usable) {
