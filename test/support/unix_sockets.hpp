@@ -30,8 +30,11 @@ public:
     path_ = name;
   }
   ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
+    // A channel still closing may unlink its socket file meanwhile, which
+    // makes remove_all stop early: try again.
+    std::error_code ec;
+    for (int i = 0; i < 3 && std::filesystem::exists(path_, ec); ++i)
+      std::filesystem::remove_all(path_, ec);
   }
   temp_dir(const temp_dir&) = delete;
   temp_dir& operator=(const temp_dir&) = delete;
