@@ -33,11 +33,6 @@ long first(const std::vector<std::string>& v, const std::string& e) {
   return i == v.end() ? -1 : static_cast<long>(i - v.begin());
 }
 
-std::size_t count_prefix(const std::vector<std::string>& v, const std::string& prefix) {
-  return static_cast<std::size_t>(std::count_if(
-      v.begin(), v.end(), [&](const std::string& e) { return e.rfind(prefix, 0) == 0; }));
-}
-
 struct fixture {
   engine eng;
   event_log log;

@@ -4,9 +4,12 @@
 #include "channels/errors.hpp"
 #include "support/datagram_peer.hpp"
 #include "support/loopback.hpp"
+#include "support/pattern.hpp"
 
 #define BOOST_TEST_MODULE datagram
 #include <boost/test/unit_test.hpp>
+
+#include "support/datagram_channels.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -21,37 +24,14 @@ using namespace pants::test;
 
 namespace {
 
-std::size_t count_prefix(const std::vector<std::string>& v, const std::string& prefix) {
-  return static_cast<std::size_t>(std::count_if(
-      v.begin(), v.end(), [&](const std::string& e) { return e.rfind(prefix, 0) == 0; }));
-}
-
-/// A pattern of `n` bytes in which a cut or reordered piece shows.
-std::string pattern(std::size_t n, char seed = 'a') {
-  std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; ++i)
-    s[i] = static_cast<char>(seed + static_cast<char>((i * 7 + i / 251) % 26));
-  return s;
-}
-
 endpoint v4(std::uint16_t port) { return endpoint::numeric("127.0.0.1", port); }
 endpoint v6(std::uint16_t port) { return endpoint::numeric("::1", port); }
 
-struct fixture {
-  engine eng;
-  event_log log;
-  engine_thread loop{eng};
-  std::vector<std::shared_ptr<datagram_recorder>> made;
-
-  std::shared_ptr<datagram_recorder> make() {
-    made.push_back(std::make_shared<datagram_recorder>(log, eng));
-    return made.back();
-  }
-
+struct fixture : datagram_channels {
   /// Listens `d` on `host` port 0 and waits for its on_listen.
   void listen(const std::shared_ptr<datagram_recorder>& d, const std::string& host = "127.0.0.1") {
     d->listen(host, 0);
-    BOOST_TEST_REQUIRE(log.wait_count("listen", ++count_listens));
+    listened();
   }
 
   /// A channel listening on `host` port 0, its on_listen seen.
@@ -68,15 +48,6 @@ struct fixture {
     listen(d, host);
     return d;
   }
-
-  ~fixture() {
-    for (auto& d : made)
-      d->close();
-    log.wait_count("close", made.size());
-    loop.wait_no_handles();
-  }
-
-  std::size_t count_listens = 0;
 };
 
 } // namespace
@@ -96,7 +67,7 @@ BOOST_AUTO_TEST_CASE(each_datagram_is_one_on_read_with_its_boundaries_and_sender
   datagram_peer peer(v4(0));
   std::vector<std::string> sent;
   for (std::size_t i = 0; i < 120; ++i) {
-    sent.push_back(pattern((i * 379) % 1500, static_cast<char>('a' + i % 20)));
+    sent.push_back(pattern(i * 1500, (i * 379) % 1500));
     BOOST_TEST_REQUIRE(peer.send_to(sent.back(), v4(d->port())));
     if (i % 10 == 9) // in batches, so the receive buffer never drops one
       BOOST_TEST_REQUIRE(log.wait([&](auto& v) { return count_prefix(v, "read:") == i + 1; }));
@@ -123,7 +94,7 @@ BOOST_AUTO_TEST_CASE(zero_length_datagram_reaches_on_read) {
 BOOST_AUTO_TEST_CASE(the_largest_udp_datagram_arrives_whole) {
   auto d = listening();
   datagram_peer peer(v4(0));
-  auto big = pattern(65507);
+  auto big = pattern(0, 65507);
   BOOST_TEST_REQUIRE(peer.send_to(big, v4(d->port())));
   BOOST_TEST_REQUIRE(log.wait([](auto& v) { return count_prefix(v, "read:") == 1; }));
   BOOST_TEST((d->received().at(0).first == big));
@@ -157,7 +128,7 @@ BOOST_AUTO_TEST_CASE(a_dual_stack_channel_answers_ipv4_and_ipv6_senders) {
   d->echo_back();
   d->listen(0); // [::], dual-stack
   BOOST_TEST_REQUIRE(log.wait_count("listen"));
-  ++count_listens;
+  ++listens;
   datagram_peer four(v4(0)), six(v6(0));
   BOOST_TEST_REQUIRE(four.send_to("by four", v4(d->port())));
   BOOST_TEST_REQUIRE(six.send_to("by six", v6(d->port())));
@@ -182,7 +153,7 @@ BOOST_AUTO_TEST_CASE(listen_and_a_first_write_from_the_engine_thread_do_not_dead
   auto server = make();
   server->echo_back();
   loop.call([&] { server->listen("127.0.0.1", 0); });
-  BOOST_TEST_REQUIRE(log.wait_count("listen", ++count_listens));
+  BOOST_TEST_REQUIRE(log.wait_count("listen", ++listens));
   auto d = make();
   loop.call([&] { d->write("from the loop", "127.0.0.1", server->port()); });
   BOOST_TEST(log.wait_count("read:from the loop", 2));
@@ -259,8 +230,8 @@ BOOST_AUTO_TEST_CASE(a_delimiter_set_inside_on_read_applies_to_the_rest_of_the_d
 BOOST_AUTO_TEST_CASE(an_oversized_datagram_gives_on_write_error_and_the_channel_goes_on) {
   auto d = listening();
   datagram_peer peer(v4(0));
-  d->write(pattern(65520), peer.address()); // above UDP's limit: the kernel refuses
-  d->write(pattern(70000), peer.address()); // above pants' limit
+  d->write(pattern(0, 65520), peer.address()); // above UDP's limit: the kernel refuses
+  d->write(pattern(0, 70000), peer.address()); // above pants' limit
   BOOST_TEST_REQUIRE(log.wait([](auto& v) { return count_prefix(v, "write_error:") == 2; }));
   auto errors = log.snapshot();
   auto first = std::find_if(errors.begin(), errors.end(),
@@ -378,7 +349,7 @@ BOOST_AUTO_TEST_CASE(bad_listen_arguments_throw_and_a_later_listen_works) {
   BOOST_CHECK_THROW(d->listen(taken.address()), os_error); // in use
   d->listen("127.0.0.1", 0);
   BOOST_TEST(log.wait_count("listen"));
-  ++count_listens;
+  ++listens;
 }
 
 // -- flow control ------------------------------------------------------------------------
@@ -407,7 +378,7 @@ BOOST_AUTO_TEST_CASE(a_blocked_handler_stops_reading_so_memory_stays_bounded) {
   BOOST_TEST_REQUIRE(log.wait_count("read:block"));
   const std::size_t n = 4000, size = 1000;
   for (std::size_t i = 0; i < n; ++i)
-    peer.send_to(pattern(size), to);
+    peer.send_to(pattern(0, size), to);
   release.set_value();
   // The kernel may drop a marker too while its queue is full: send one
   // until one arrives (each wait bounded).

@@ -135,8 +135,7 @@ BOOST_AUTO_TEST_CASE(a_name_resolves_from_the_test_table_at_the_next_run) {
   mock.resolves("db.example", {"10.0.0.1", "::1"});
   auto c = make<recording>();
   c->connect("db.example", 5432);
-  auto targets_before = mock.run();
-  (void)targets_before;
+  run();
   auto peer = mock.peer(*c);
   BOOST_REQUIRE(peer.targets().size() == 2u);
   BOOST_TEST(peer.targets()[0].to_string() == "10.0.0.1:5432");

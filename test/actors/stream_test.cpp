@@ -21,13 +21,6 @@ using namespace pants::test;
 
 namespace {
 
-std::size_t count_prefix(const std::vector<std::string>& v, const std::string& prefix) {
-  std::size_t n = 0;
-  for (auto& e : v)
-    n += e.compare(0, prefix.size(), prefix) == 0;
-  return n;
-}
-
 /// Index of the first event equal to `e`; -1 when there is none.
 long first(const std::vector<std::string>& v, const std::string& e) {
   for (std::size_t i = 0; i < v.size(); ++i)

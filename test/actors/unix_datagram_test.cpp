@@ -11,6 +11,8 @@
 #define BOOST_TEST_MODULE unix_datagram
 #include <boost/test/unit_test.hpp>
 
+#include "support/datagram_channels.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -27,35 +29,20 @@ using namespace pants::test;
 
 namespace {
 
-struct fixture {
-  engine eng;
-  event_log log;
-  engine_thread loop{eng};
+struct fixture : datagram_channels {
   temp_dir dir;
-  std::vector<std::shared_ptr<datagram_recorder>> made;
-
-  std::shared_ptr<datagram_recorder> make() {
-    made.push_back(std::make_shared<datagram_recorder>(log, eng));
-    return made.back();
-  }
 
   /// An echo listening on `where`, its on_listen seen.
   std::shared_ptr<datagram_recorder> echo(const endpoint& where) {
     auto d = make();
     d->echo_back();
     d->listen(where);
-    BOOST_TEST_REQUIRE(log.wait_count("listen", ++listens));
+    listened();
     return d;
   }
 
-  ~fixture() {
-    for (auto& d : made)
-      d->close();
-    log.wait_count("close", made.size());
-    loop.wait_no_handles();
-  }
-
-  std::size_t listens = 0;
+  // The channels close (and remove their socket files) before `dir` goes.
+  ~fixture() { close_all(); }
 };
 
 } // namespace

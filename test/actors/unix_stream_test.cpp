@@ -59,13 +59,6 @@ private:
 
 std::string code(int err) { return "code:" + std::to_string(err); }
 
-std::size_t count_prefix(const std::vector<std::string>& v, const std::string& prefix) {
-  std::size_t n = 0;
-  for (auto& e : v)
-    n += e.compare(0, prefix.size(), prefix) == 0;
-  return n;
-}
-
 /// Index of the first event starting with `prefix`; -1 when there is none.
 long first_prefix(const std::vector<std::string>& v, const std::string& prefix) {
   for (std::size_t i = 0; i < v.size(); ++i)

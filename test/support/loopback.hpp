@@ -84,6 +84,14 @@ private:
 };
 
 /// Thread-safe log of strings that tests wait on.
+/// How many of `events` start with `prefix`.
+inline std::size_t count_prefix(const std::vector<std::string>& events, const std::string& prefix) {
+  std::size_t n = 0;
+  for (auto& e : events)
+    n += e.compare(0, prefix.size(), prefix) == 0;
+  return n;
+}
+
 class event_log {
 public:
   void add(std::string e) {
