@@ -182,8 +182,7 @@ struct echo_stats {
 };
 
 struct counted_echo : connection {
-  counted_echo(std::shared_ptr<echo_stats> s, engine& eng)
-      : connection(eng), stats(std::move(s)) {}
+  counted_echo(std::shared_ptr<echo_stats> s, engine& eng) : connection(eng), stats(std::move(s)) {}
   void on_read(std::string_view data) override { write(data); }
   void on_write_error(const net_error&) override { ++stats->write_errors; }
   void on_close() override { ++stats->closed; }
