@@ -37,17 +37,12 @@ struct connection {
   size_t pending_off = 0;    // first unsent byte in `pending`
 };
 
-[[noreturn]] void die(const char* what) {
-  std::perror(what);
-  std::exit(1);
-}
-
 class server {
 public:
   server(int listen_fd, int signal_fd) : listen_fd_(listen_fd), signal_fd_(signal_fd) {
     epfd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epfd_ < 0)
-      die("epoll_create1");
+      bench::die("epoll_create1");
     ctl(EPOLL_CTL_ADD, listen_fd_, EPOLLIN);
     ctl(EPOLL_CTL_ADD, signal_fd_, EPOLLIN);
   }
@@ -60,7 +55,7 @@ public:
       if (n < 0) {
         if (errno == EINTR)
           continue;
-        die("epoll_wait");
+        bench::die("epoll_wait");
       }
       for (int i = 0; i < n; ++i) {
         int fd = events[i].data.fd;
@@ -89,7 +84,7 @@ private:
     ev.events = events;
     ev.data.fd = fd;
     if (epoll_ctl(epfd_, op, fd, &ev) < 0)
-      die("epoll_ctl");
+      bench::die("epoll_ctl");
   }
 
   void accept_all() {
@@ -198,21 +193,12 @@ int main(int argc, char** argv) {
   }
   int port = bench::parse_port(argv[1]);
 
-  // Route SIGINT/SIGTERM to a signalfd that the event loop watches.
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0)
-    die("sigprocmask");
-  int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (sfd < 0)
-    die("signalfd");
+  int sfd = bench::stop_signal_fd(); // SIGINT/SIGTERM, watched by the loop
   signal(SIGPIPE, SIG_IGN);
 
   int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (lfd < 0)
-    die("socket");
+    bench::die("socket");
   int one = 1;
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
@@ -220,12 +206,12 @@ int main(int argc, char** argv) {
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    die("bind");
+    bench::die("bind");
   if (listen(lfd, SOMAXCONN) < 0)
-    die("listen");
+    bench::die("listen");
   socklen_t alen = sizeof addr;
   if (getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &alen) < 0)
-    die("getsockname");
+    bench::die("getsockname");
 
   {
     server srv(lfd, sfd);

@@ -34,11 +34,6 @@ namespace {
 constexpr unsigned batch = 64;         // datagrams per wake-up
 constexpr size_t max_datagram = 65536; // larger than any UDP payload
 
-[[noreturn]] void die(const char* what) {
-  std::perror(what);
-  std::exit(1);
-}
-
 bool transient(int err) {
   return err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ENOBUFS;
 }
@@ -117,20 +112,20 @@ private:
 template <class Echo> void serve(int fd, int signal_fd) {
   int epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0)
-    die("epoll_create1");
+    bench::die("epoll_create1");
   for (int watched : {fd, signal_fd}) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = watched;
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, watched, &ev) < 0)
-      die("epoll_ctl");
+      bench::die("epoll_ctl");
   }
   Echo echo(fd);
   epoll_event events[2];
   for (;;) {
     int n = epoll_wait(epfd, events, 2, -1);
     if (n < 0 && errno != EINTR)
-      die("epoll_wait");
+      bench::die("epoll_wait");
     for (int i = 0; i < n; ++i) {
       if (events[i].data.fd == signal_fd) {
         ::close(epfd);
@@ -145,19 +140,19 @@ template <class Echo> void serve(int fd, int signal_fd) {
 int open_socket(int port, unsigned* bound_port) {
   int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
-    die("socket");
+    bench::die("socket");
   int off = 0;
   if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) < 0)
-    die("setsockopt(IPV6_V6ONLY)");
+    bench::die("setsockopt(IPV6_V6ONLY)");
   sockaddr_in6 addr{};
   addr.sin6_family = AF_INET6;
   addr.sin6_port = htons(static_cast<uint16_t>(port));
   addr.sin6_addr = in6addr_any;
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    die("bind");
+    bench::die("bind");
   socklen_t len = sizeof addr;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) < 0)
-    die("getsockname");
+    bench::die("getsockname");
   *bound_port = ntohs(addr.sin6_port);
   return fd;
 }
@@ -172,16 +167,7 @@ int main(int argc, char** argv) {
   }
   int port = bench::parse_port(argv[1]);
 
-  // Route SIGINT/SIGTERM to a signalfd that the event loop watches.
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0)
-    die("sigprocmask");
-  int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (sfd < 0)
-    die("signalfd");
+  int sfd = bench::stop_signal_fd(); // SIGINT/SIGTERM, watched by the loop
 
   unsigned bound_port = 0;
   int fd = open_socket(port, &bound_port);

@@ -1,9 +1,12 @@
-// server_args.hpp: the PORT argument of the benchmark echo servers.
+// server_args.hpp: what the hand-written benchmark echo servers share: the PORT
+// argument, fatal errors, and SIGINT/SIGTERM as a descriptor for their loop.
 #pragma once
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <sys/signalfd.h>
 
 namespace bench {
 
@@ -17,6 +20,27 @@ inline unsigned short parse_port(const char* s) {
     std::exit(2);
   }
   return static_cast<unsigned short>(v);
+}
+
+// Prints `what` with errno's text and exits with status 1.
+[[noreturn]] inline void die(const char* what) {
+  std::perror(what);
+  std::exit(1);
+}
+
+// Blocks SIGINT/SIGTERM and returns a non-blocking signalfd that becomes
+// readable when one arrives, for the server's event loop to watch.
+inline int stop_signal_fd() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0)
+    die("sigprocmask");
+  int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sfd < 0)
+    die("signalfd");
+  return sfd;
 }
 
 } // namespace bench
