@@ -1,5 +1,5 @@
 // Pants' echo server: every byte a client sends comes straight back.
-//   echo_server [port]      (default 4000; try `telnet localhost 4000`)
+//   echo_server [port]      (default 4000, 0 for any free port; try `telnet localhost 4000`)
 #include "pants.hpp"
 
 #include <csignal>
@@ -11,7 +11,12 @@ struct echo : pants::connection {
 };
 
 int main(int argc, char** argv) {
-  long port = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 4000;
+  char* end = nullptr;
+  long port = argc > 1 ? std::strtol(argv[1], &end, 10) : 4000;
+  if (argc > 2 || (argc > 1 && (end == argv[1] || *end != '\0' || port < 0 || port > 65535))) {
+    std::fprintf(stderr, "usage: %s [port]   (0 to 65535, default 4000)\n", argv[0]);
+    return 2;
+  }
   auto server = std::make_shared<pants::server>([] { return std::make_shared<echo>(); });
   server->listen(port);
   std::printf("echo server listening on port %u\n", server->port());
