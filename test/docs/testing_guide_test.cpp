@@ -1,4 +1,4 @@
-// The examples of docs/testing.md, block by block (testing_guide_sync_test
+// The examples of docs/testing.md, block by block (docs_sync_test
 // checks that this file is exactly the guide's code).
 #include "actors/testing/mock_fixture.hpp"
 #include "pants.hpp"
