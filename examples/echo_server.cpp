@@ -1,6 +1,6 @@
 // Pants' echo server: every byte a client sends comes straight back.
 //   echo_server [port]      (default 4000, 0 for any free port; try `telnet localhost 4000`)
-#include "pants.hpp"
+#include <pants/pants.hpp>
 
 #include <csignal>
 #include <cstdio>

@@ -2,7 +2,7 @@
 // client sends goes, with its '\n', to every connected client, the sender
 // included. A line still missing its '\n' is held back until it is whole.
 //   echo_to_all [port]      (default 4000; try two `nc localhost 4000`)
-#include "pants.hpp"
+#include <pants/pants.hpp>
 
 #include <cstdio>
 #include <cstdlib>

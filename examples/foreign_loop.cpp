@@ -3,7 +3,7 @@
 // gives the engine one bounded poll() per frame. An echo server and a cycle
 // timer live on the engine meanwhile; a status line is printed every second.
 //   foreign_loop [port]      (default 4000; try `telnet localhost 4000`)
-#include "pants.hpp"
+#include <pants/pants.hpp>
 
 #include <chrono>
 #include <csignal>

@@ -1,7 +1,7 @@
 // An echo server that closes any connection idle for too long, with a
 // channel timer (defer) that runs inside the channel's actor.
 //   idle_timeout [port] [seconds]      (defaults 4000 and 10)
-#include "pants.hpp"
+#include <pants/pants.hpp>
 
 #include <chrono>
 #include <cstdio>

@@ -1,7 +1,7 @@
 // A line client for echo_server and echo_to_all: sends each line typed on
 // stdin, prints each line that comes back. Exits when the connection ends.
 //   line_client [host] [port]      (default 127.0.0.1 4000)
-#include "pants.hpp"
+#include <pants/pants.hpp>
 
 #include <atomic>
 #include <cstdio>

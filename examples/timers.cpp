@@ -1,6 +1,6 @@
 // Pants' four timers on the engine, and cancelling them; prints what fires.
 //   timers
-#include "pants.hpp"
+#include <pants/pants.hpp>
 
 #include <chrono>
 #include <cstdio>

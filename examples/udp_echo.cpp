@@ -1,6 +1,6 @@
 // A UDP echo server: every datagram goes straight back to its sender.
 //   udp_echo [port]      (default 4000; try `nc -u localhost 4000`)
-#include "pants.hpp"
+#include <pants/pants.hpp>
 
 #include <cstdio>
 #include <cstdlib>

@@ -3,7 +3,7 @@
 //                          abstract name; try `nc -U /tmp/pants-echo.sock`)
 // A stale socket file left by a crash is replaced; a live one is "in use".
 // The socket file is removed on exit (SIGINT or SIGTERM).
-#include "pants.hpp"
+#include <pants/pants.hpp>
 
 #include <chrono>
 #include <cstdio>

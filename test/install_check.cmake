@@ -13,8 +13,8 @@ foreach(f lib/libpants.a include/pants/pants.hpp include/pants/actors/testing/mo
     message(FATAL_ERROR "not installed: ${f}")
   endif()
 endforeach()
-file(WRITE "${PREFIX}/use.cpp" "#include \"pants.hpp\"\n#include \"actors/testing/mock_fixture.hpp\"\nint main() { pants::testing::mock_engine mock; return 0; }\n")
-execute_process(COMMAND "${CXX}" -std=c++17 -fsyntax-only -I "${PREFIX}/include/pants" "${PREFIX}/use.cpp"
+file(WRITE "${PREFIX}/use.cpp" "#include <pants/pants.hpp>\n#include <pants/actors/testing/mock_fixture.hpp>\nint main() { pants::testing::mock_engine mock; return 0; }\n")
+execute_process(COMMAND "${CXX}" -std=c++17 -fsyntax-only -I "${PREFIX}/include" "${PREFIX}/use.cpp"
                 RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "a program using the installed headers does not compile")

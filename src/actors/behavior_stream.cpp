@@ -1,6 +1,6 @@
-#include "actors/behavior_stream.hpp"
+#include "pants/actors/behavior_stream.hpp"
 
-#include "engine/engine.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <caf/message.hpp>
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "actors/stream.hpp"
-#include "actors/stream_server.hpp"
+#include "pants/actors/stream.hpp"
+#include "pants/actors/stream_server.hpp"
 
 #include <caf/behavior.hpp>
 

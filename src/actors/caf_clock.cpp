@@ -1,6 +1,6 @@
-#include "actors/caf_clock.hpp"
+#include "pants/actors/caf_clock.hpp"
 
-#include "actors/runtime.hpp"
+#include "pants/actors/runtime.hpp"
 
 #include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/clock_service.hpp"
+#include "pants/engine/clock_service.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>

@@ -1,12 +1,12 @@
-#include "actors/datagram.hpp"
+#include "pants/actors/datagram.hpp"
 
-#include "actors/detail/actor_sink.hpp"
-#include "actors/detail/datagram_actor.hpp"
-#include "actors/detail/registry.hpp"
-#include "channels/address.hpp"
-#include "channels/errors.hpp"
-#include "channels/socket_factory.hpp"
-#include "engine/engine.hpp"
+#include "pants/actors/detail/actor_sink.hpp"
+#include "pants/actors/detail/datagram_actor.hpp"
+#include "pants/actors/detail/registry.hpp"
+#include "pants/channels/address.hpp"
+#include "pants/channels/errors.hpp"
+#include "pants/channels/socket_factory.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>

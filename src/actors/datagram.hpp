@@ -1,9 +1,9 @@
 #pragma once
 
-#include "actors/detail/channel_base.hpp"
-#include "channels/messages.hpp"
-#include "channels/read_delimiter.hpp"
-#include "channels/sender_framers.hpp"
+#include "pants/actors/detail/channel_base.hpp"
+#include "pants/channels/messages.hpp"
+#include "pants/channels/read_delimiter.hpp"
+#include "pants/channels/sender_framers.hpp"
 
 #include <caf/fwd.hpp>
 

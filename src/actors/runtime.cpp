@@ -1,7 +1,7 @@
-#include "actors/runtime.hpp"
+#include "pants/actors/runtime.hpp"
 
-#include "actors/detail/registry.hpp"
-#include "channels/errors.hpp"
+#include "pants/actors/detail/registry.hpp"
+#include "pants/channels/errors.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>

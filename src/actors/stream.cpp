@@ -1,13 +1,13 @@
-#include "actors/stream.hpp"
+#include "pants/actors/stream.hpp"
 
-#include "actors/detail/actor_sink.hpp"
-#include "actors/detail/registry.hpp"
-#include "actors/detail/stream_actor.hpp"
-#include "actors/stream_server.hpp"
-#include "channels/address.hpp"
-#include "channels/errors.hpp"
-#include "channels/socket_factory.hpp"
-#include "engine/engine.hpp"
+#include "pants/actors/detail/actor_sink.hpp"
+#include "pants/actors/detail/registry.hpp"
+#include "pants/actors/detail/stream_actor.hpp"
+#include "pants/actors/stream_server.hpp"
+#include "pants/channels/address.hpp"
+#include "pants/channels/errors.hpp"
+#include "pants/channels/socket_factory.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>

@@ -1,10 +1,10 @@
 #pragma once
 
-#include "actors/detail/channel_base.hpp"
-#include "channels/framer.hpp"
-#include "channels/messages.hpp"
-#include "channels/read_delimiter.hpp"
-#include "engine/timer.hpp"
+#include "pants/actors/detail/channel_base.hpp"
+#include "pants/channels/framer.hpp"
+#include "pants/channels/messages.hpp"
+#include "pants/channels/read_delimiter.hpp"
+#include "pants/engine/timer.hpp"
 
 #include <caf/actor.hpp>
 

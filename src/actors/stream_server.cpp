@@ -1,11 +1,11 @@
-#include "actors/stream_server.hpp"
+#include "pants/actors/stream_server.hpp"
 
-#include "actors/detail/actor_sink.hpp"
-#include "actors/detail/registry.hpp"
-#include "channels/address.hpp"
-#include "channels/errors.hpp"
-#include "channels/socket_factory.hpp"
-#include "engine/engine.hpp"
+#include "pants/actors/detail/actor_sink.hpp"
+#include "pants/actors/detail/registry.hpp"
+#include "pants/channels/address.hpp"
+#include "pants/channels/errors.hpp"
+#include "pants/channels/socket_factory.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "actors/detail/environment.hpp"
-#include "actors/stream.hpp"
+#include "pants/actors/detail/environment.hpp"
+#include "pants/actors/stream.hpp"
 
 #include <caf/actor.hpp>
 

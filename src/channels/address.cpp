@@ -1,6 +1,6 @@
-#include "channels/address.hpp"
+#include "pants/channels/address.hpp"
 
-#include "channels/errors.hpp"
+#include "pants/channels/errors.hpp"
 
 #include <arpa/inet.h>
 #include <cstring>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/engine.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <atomic>
 #include <utility>

@@ -1,6 +1,6 @@
-#include "channels/datagram_socket.hpp"
+#include "pants/channels/datagram_socket.hpp"
 
-#include "channels/errors.hpp"
+#include "pants/channels/errors.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -47,13 +47,6 @@ datagram_socket::~datagram_socket() {
 std::shared_ptr<datagram_socket> datagram_socket::make(engine& eng,
                                                        std::shared_ptr<event_sink> sink) {
   return std::shared_ptr<datagram_socket>(new datagram_socket(eng, std::move(sink)));
-}
-
-template <class F> void datagram_socket::in_engine(F f) {
-  if (engine_.in_engine_thread())
-    f();
-  else
-    engine_.post(std::move(f));
 }
 
 void datagram_socket::bind(const endpoint& where) {
@@ -349,7 +342,7 @@ void datagram_socket::end() {
   }
   auto self = shared_from_this();
   if (empty)
-    in_engine([self] { self->close_now(); });
+    engine_.run_in_loop([self] { self->close_now(); });
   else
     request_interest_update(); // stop reading; the flush that empties the queue closes
 }
@@ -362,7 +355,7 @@ void datagram_socket::close() {
     close_requested_ = true;
   }
   auto self = shared_from_this();
-  in_engine([self] { self->close_now(); });
+  engine_.run_in_loop([self] { self->close_now(); });
 }
 
 void datagram_socket::consumed(std::size_t n) {

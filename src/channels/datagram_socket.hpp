@@ -1,12 +1,12 @@
 #pragma once
 
-#include "channels/address.hpp"
-#include "channels/coalesced_post.hpp"
-#include "channels/datagram_io.hpp"
-#include "channels/event_sink.hpp"
-#include "channels/unix_socket_file.hpp"
-#include "engine/engine.hpp"
-#include "engine/timer.hpp"
+#include "pants/channels/address.hpp"
+#include "pants/channels/coalesced_post.hpp"
+#include "pants/channels/datagram_io.hpp"
+#include "pants/channels/event_sink.hpp"
+#include "pants/channels/unix_socket_file.hpp"
+#include "pants/engine/engine.hpp"
+#include "pants/engine/timer.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -114,7 +114,6 @@ private:
 
   datagram_socket(engine& eng, std::shared_ptr<event_sink> sink);
 
-  template <class F> void in_engine(F f);
   int open_locked(int family);
   void register_in_engine(bool listening);
   void on_readable();

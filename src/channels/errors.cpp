@@ -1,4 +1,4 @@
-#include "channels/errors.hpp"
+#include "pants/channels/errors.hpp"
 
 #include <cstring>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "channels/messages.hpp"
+#include "pants/channels/messages.hpp"
 
 #include <utility>
 

@@ -1,4 +1,4 @@
-#include "channels/framer.hpp"
+#include "pants/channels/framer.hpp"
 
 #include <stdexcept>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "channels/read_delimiter.hpp"
+#include "pants/channels/read_delimiter.hpp"
 
 #include <algorithm>
 #include <cstddef>

@@ -15,7 +15,7 @@
 //
 // Each struct has an `inspect` overload so CAF can carry it in a message.
 
-#include "channels/address.hpp"
+#include "pants/channels/address.hpp"
 
 #include <cstdint>
 #include <string>

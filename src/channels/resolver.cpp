@@ -1,4 +1,4 @@
-#include "channels/resolver.hpp"
+#include "pants/channels/resolver.hpp"
 
 namespace pants {
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "channels/address.hpp"
+#include "pants/channels/address.hpp"
 
 #include <condition_variable>
 #include <cstdint>

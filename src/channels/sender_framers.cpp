@@ -1,4 +1,4 @@
-#include "channels/sender_framers.hpp"
+#include "pants/channels/sender_framers.hpp"
 
 #include <stdexcept>
 

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "channels/address.hpp"
-#include "channels/framer.hpp"
-#include "channels/read_delimiter.hpp"
+#include "pants/channels/address.hpp"
+#include "pants/channels/framer.hpp"
+#include "pants/channels/read_delimiter.hpp"
 
 #include <cstddef>
 #include <list>

@@ -1,9 +1,9 @@
-#include "channels/socket_factory.hpp"
+#include "pants/channels/socket_factory.hpp"
 
-#include "channels/datagram_socket.hpp"
-#include "channels/resolver.hpp"
-#include "channels/stream_listener.hpp"
-#include "channels/stream_socket.hpp"
+#include "pants/channels/datagram_socket.hpp"
+#include "pants/channels/resolver.hpp"
+#include "pants/channels/stream_listener.hpp"
+#include "pants/channels/stream_socket.hpp"
 
 #include <unistd.h>
 

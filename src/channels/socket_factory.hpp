@@ -1,10 +1,10 @@
 #pragma once
 
-#include "channels/address.hpp"
-#include "channels/datagram_io.hpp"
-#include "channels/event_sink.hpp"
-#include "channels/listener_io.hpp"
-#include "channels/stream_io.hpp"
+#include "pants/channels/address.hpp"
+#include "pants/channels/datagram_io.hpp"
+#include "pants/channels/event_sink.hpp"
+#include "pants/channels/listener_io.hpp"
+#include "pants/channels/stream_io.hpp"
 
 #include <cstdint>
 #include <functional>

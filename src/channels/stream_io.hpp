@@ -1,7 +1,7 @@
 #pragma once
 
-#include "channels/address.hpp"
-#include "channels/messages.hpp"
+#include "pants/channels/address.hpp"
+#include "pants/channels/messages.hpp"
 
 #include <cstddef>
 #include <string>

@@ -1,6 +1,6 @@
-#include "channels/stream_listener.hpp"
+#include "pants/channels/stream_listener.hpp"
 
-#include "channels/errors.hpp"
+#include "pants/channels/errors.hpp"
 
 #include <cerrno>
 #include <fcntl.h>
@@ -56,10 +56,7 @@ std::shared_ptr<stream_listener> stream_listener::listen(engine& eng, const endp
   }
   auto self = std::shared_ptr<stream_listener>(
       new stream_listener(eng, fd, std::move(file), std::move(sink)));
-  if (eng.in_engine_thread())
-    self->register_in_engine();
-  else
-    eng.post([self] { self->register_in_engine(); });
+  eng.run_in_loop([self] { self->register_in_engine(); });
   return self;
 }
 
@@ -105,11 +102,7 @@ void stream_listener::accept_after_emfile() {
 void stream_listener::close() {
   if (close_requested_.exchange(true))
     return;
-  auto self = shared_from_this();
-  if (engine_.in_engine_thread())
-    close_now();
-  else
-    engine_.post([self] { self->close_now(); });
+  engine_.run_in_loop([self = shared_from_this()] { self->close_now(); });
 }
 
 void stream_listener::close_now() {

@@ -1,10 +1,10 @@
 #pragma once
 
-#include "channels/address.hpp"
-#include "channels/event_sink.hpp"
-#include "channels/listener_io.hpp"
-#include "channels/unix_socket_file.hpp"
-#include "engine/engine.hpp"
+#include "pants/channels/address.hpp"
+#include "pants/channels/event_sink.hpp"
+#include "pants/channels/listener_io.hpp"
+#include "pants/channels/unix_socket_file.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <atomic>
 #include <memory>

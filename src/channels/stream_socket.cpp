@@ -1,6 +1,6 @@
-#include "channels/stream_socket.hpp"
+#include "pants/channels/stream_socket.hpp"
 
-#include "channels/errors.hpp"
+#include "pants/channels/errors.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -82,14 +82,7 @@ std::shared_ptr<stream_socket> stream_socket::adopt(engine& eng, int fd,
 
 void stream_socket::start() {
   auto self = shared_from_this();
-  in_engine([self] { self->register_in_engine(); });
-}
-
-template <class F> void stream_socket::in_engine(F f) {
-  if (engine_.in_engine_thread())
-    f();
-  else
-    engine_.post(std::move(f));
+  engine_.run_in_loop([self] { self->register_in_engine(); });
 }
 
 void stream_socket::register_in_engine() {
@@ -117,7 +110,7 @@ void stream_socket::connect(std::vector<endpoint> targets) {
     state_ = state::connecting;
   }
   auto self = shared_from_this();
-  in_engine([self] { self->start_connect(); });
+  engine_.run_in_loop([self] { self->start_connect(); });
 }
 
 void stream_socket::fail_connect(net_error error) {
@@ -129,7 +122,7 @@ void stream_socket::fail_connect(net_error error) {
       return;
   }
   auto self = shared_from_this();
-  in_engine([self, error] {
+  engine_.run_in_loop([self, error] {
     if (self->state_ == state::closed)
       return;
     if (self->sink_)
@@ -349,7 +342,7 @@ bool stream_socket::write(std::string_view data) {
       int err = errno;
       lock.unlock();
       auto self = shared_from_this();
-      in_engine([self, err] { self->fail(false, err); });
+      engine_.run_in_loop([self, err] { self->fail(false, err); });
       return false;
     }
     n = 0;
@@ -398,7 +391,7 @@ void stream_socket::end() {
   }
   auto self = shared_from_this();
   if (empty)
-    in_engine([self] { self->close_now(); });
+    engine_.run_in_loop([self] { self->close_now(); });
   else
     request_interest_update(); // stop reading; the flush closes
 }
@@ -419,7 +412,7 @@ void stream_socket::close() {
     close_requested_ = true;
   }
   auto self = shared_from_this();
-  in_engine([self] { self->close_now(); });
+  engine_.run_in_loop([self] { self->close_now(); });
 }
 
 void stream_socket::consumed(std::size_t n) {

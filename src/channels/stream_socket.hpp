@@ -1,11 +1,11 @@
 #pragma once
 
-#include "channels/address.hpp"
-#include "channels/coalesced_post.hpp"
-#include "channels/event_sink.hpp"
-#include "channels/stream_io.hpp"
-#include "channels/write_queue.hpp"
-#include "engine/engine.hpp"
+#include "pants/channels/address.hpp"
+#include "pants/channels/coalesced_post.hpp"
+#include "pants/channels/event_sink.hpp"
+#include "pants/channels/stream_io.hpp"
+#include "pants/channels/write_queue.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -124,7 +124,6 @@ public:
 private:
   stream_socket(engine& eng, std::shared_ptr<event_sink> sink);
 
-  template <class F> void in_engine(F f);
   void register_in_engine();
   void start_connect();
   void finish_connect();

@@ -1,6 +1,6 @@
-#include "channels/unix_socket_file.hpp"
+#include "pants/channels/unix_socket_file.hpp"
 
-#include "channels/errors.hpp"
+#include "pants/channels/errors.hpp"
 
 #include <cerrno>
 #include <climits>

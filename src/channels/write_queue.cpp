@@ -1,4 +1,4 @@
-#include "channels/write_queue.hpp"
+#include "pants/channels/write_queue.hpp"
 
 #include <algorithm>
 #include <cerrno>

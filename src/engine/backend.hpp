@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/io_handler.hpp"
+#include "pants/engine/io_handler.hpp"
 
 #include <chrono>
 #include <cstdint>

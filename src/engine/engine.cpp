@@ -1,7 +1,7 @@
-#include "engine/engine.hpp"
+#include "pants/engine/engine.hpp"
 
-#include "engine/epoll_backend.hpp"
-#include "engine/poll_backend.hpp"
+#include "pants/engine/epoll_backend.hpp"
+#include "pants/engine/poll_backend.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -62,11 +62,22 @@ bool engine::in_engine_thread() const noexcept {
   return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id();
 }
 
+void engine::assert_in_loop(const char* member) const noexcept {
+  auto owner = owner_.load(std::memory_order_relaxed);
+  if (owner == std::thread::id{} || owner == std::this_thread::get_id())
+    return;
+  std::fprintf(stderr, "pants: %s must be called in the engine thread\n", member);
+  std::abort();
+}
+
 void engine::start() {
   if (running_.exchange(true))
     return;
+  // The engine thread from here to the return, between iterations too.
+  auto previous = owner_.exchange(std::this_thread::get_id());
   while (!stop_requested_.load())
     poll(std::chrono::milliseconds(-1));
+  owner_ = previous;
   // Cleared on the way out, not the way in: a stop() racing with the start
   // of the loop is never lost.
   stop_requested_ = false;
@@ -232,6 +243,7 @@ std::uint64_t engine::token(int fd) const {
 }
 
 void engine::add(int fd, std::uint32_t mask, std::shared_ptr<io_handler> handler) {
+  PANTS_ASSERT_IN_LOOP(*this);
   if (fd < 0 || !handler)
     throw std::invalid_argument("pants::engine::add: bad descriptor or null handler");
   auto index = static_cast<std::size_t>(fd);
@@ -251,6 +263,7 @@ void engine::add(int fd, std::uint32_t mask, std::shared_ptr<io_handler> handler
 }
 
 void engine::modify(int fd, std::uint32_t mask) {
+  PANTS_ASSERT_IN_LOOP(*this);
   auto index = static_cast<std::size_t>(fd);
   if (fd < 0 || index >= table_.size() || !table_[index].handler)
     throw std::logic_error("pants::engine::modify: descriptor not registered");
@@ -267,6 +280,7 @@ void engine::modify(int fd, std::uint32_t mask) {
 }
 
 void engine::remove(int fd) {
+  PANTS_ASSERT_IN_LOOP(*this);
   auto index = static_cast<std::size_t>(fd);
   if (fd < 0 || index >= table_.size() || !table_[index].handler)
     return;

@@ -1,9 +1,9 @@
 #pragma once
 
-#include "engine/backend.hpp"
-#include "engine/clock_service.hpp"
-#include "engine/io_handler.hpp"
-#include "engine/timer.hpp"
+#include "pants/engine/backend.hpp"
+#include "pants/engine/clock_service.hpp"
+#include "pants/engine/io_handler.hpp"
+#include "pants/engine/timer.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -14,6 +14,14 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+/// At the top of an engine-thread-only member: checks (in builds with
+/// PANTS_THREAD_CHECKS) that `eng`'s engine thread is the caller.
+#if PANTS_THREAD_CHECKS
+#define PANTS_ASSERT_IN_LOOP(eng) (eng).assert_in_loop(__func__)
+#else
+#define PANTS_ASSERT_IN_LOOP(eng) ((void)0)
+#endif
 
 namespace pants {
 
@@ -66,6 +74,23 @@ public:
   /// Queues `task` to run in the engine thread at the next iteration, in
   /// order with other posted tasks. Safe from any thread.
   void post(std::function<void()> task);
+
+  /// Runs `f` at once when called in the engine thread, else posts it
+  /// (muduo's `runInLoop`). Safe from any thread.
+  template <class F> void run_in_loop(F&& f) {
+    if (in_engine_thread())
+      f();
+    else
+      post(std::forward<F>(f));
+  }
+
+  /// Aborts with a message naming `member` unless the caller may use the
+  /// engine-thread-only members: it is the thread inside `start()`/`poll()`,
+  /// or no thread is (an engine not running yet is set up from any one
+  /// thread). Engine-thread-only members of the library start with
+  /// `PANTS_ASSERT_IN_LOOP`, which calls this in builds with
+  /// `PANTS_THREAD_CHECKS` (Debug and sanitizer builds). Safe from any thread.
+  void assert_in_loop(const char* member) const noexcept;
 
   // -- timers (Pants' callback, loop, defer, cycle) -----------------------------
   //

@@ -1,4 +1,4 @@
-#include "engine/epoll_backend.hpp"
+#include "pants/engine/epoll_backend.hpp"
 
 #include <algorithm>
 #include <cerrno>

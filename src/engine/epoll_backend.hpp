@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/backend.hpp"
+#include "pants/engine/backend.hpp"
 
 #include <sys/epoll.h>
 

@@ -1,4 +1,4 @@
-#include "engine/poll_backend.hpp"
+#include "pants/engine/poll_backend.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/backend.hpp"
+#include "pants/engine/backend.hpp"
 
 #include <poll.h>
 #include <unordered_map>

@@ -1,6 +1,6 @@
-#include "engine/signals.hpp"
+#include "pants/engine/signals.hpp"
 
-#include "engine/engine.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <atomic>
 #include <csignal>

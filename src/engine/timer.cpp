@@ -1,4 +1,4 @@
-#include "engine/timer.hpp"
+#include "pants/engine/timer.hpp"
 
 #include <cstdio>
 #include <stdexcept>

@@ -1,6 +1,6 @@
-#include "actors/behavior_datagram.hpp"
+#include "pants/actors/behavior_datagram.hpp"
 
-#include "channels/address.hpp"
+#include "pants/channels/address.hpp"
 #include "support/datagram_peer.hpp"
 #include "support/loopback.hpp"
 #include "support/tracking.hpp"

@@ -1,7 +1,7 @@
-#include "actors/behavior_stream.hpp"
+#include "pants/actors/behavior_stream.hpp"
 
-#include "actors/runtime.hpp"
-#include "actors/stream_server.hpp"
+#include "pants/actors/runtime.hpp"
+#include "pants/actors/stream_server.hpp"
 #include "support/loopback.hpp"
 
 #define BOOST_TEST_MODULE behavior_stream

@@ -7,9 +7,9 @@
 // actor posts each due timer to the engine), eng.poll(0) (the engine runs
 // the posted timer functions in this thread).
 
-#include "actors/caf_clock.hpp"
+#include "pants/actors/caf_clock.hpp"
 
-#include "engine/engine.hpp"
+#include "pants/engine/engine.hpp"
 
 #define BOOST_TEST_MODULE caf_clock
 #include <boost/test/unit_test.hpp>

@@ -4,12 +4,12 @@
 // bounded from below (a timer may be late, never early); every wait is
 // bounded and waits for an event, never for a duration.
 
-#include "actors/detail/channel_timers.hpp"
+#include "pants/actors/detail/channel_timers.hpp"
 
-#include "actors/stream.hpp"
-#include "actors/stream_server.hpp"
-#include "channels/errors.hpp"
-#include "engine/engine.hpp"
+#include "pants/actors/stream.hpp"
+#include "pants/actors/stream_server.hpp"
+#include "pants/channels/errors.hpp"
+#include "pants/engine/engine.hpp"
 #include "support/loopback.hpp"
 #include "support/recorder.hpp"
 

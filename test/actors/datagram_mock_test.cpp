@@ -2,11 +2,11 @@
 // datagrams from any address, what the channel sent, send failures, the
 // close path; both handler styles.
 
-#include "actors/testing/mock_fixture.hpp"
+#include "pants/actors/testing/mock_fixture.hpp"
 
-#include "actors/behavior_datagram.hpp"
-#include "actors/datagram.hpp"
-#include "channels/errors.hpp"
+#include "pants/actors/behavior_datagram.hpp"
+#include "pants/actors/datagram.hpp"
+#include "pants/channels/errors.hpp"
 #include "support/tracking.hpp"
 
 #define BOOST_TEST_MODULE datagram_mock

@@ -1,7 +1,7 @@
-#include "actors/datagram.hpp"
+#include "pants/actors/datagram.hpp"
 
-#include "channels/address.hpp"
-#include "channels/errors.hpp"
+#include "pants/channels/address.hpp"
+#include "pants/channels/errors.hpp"
 #include "support/datagram_peer.hpp"
 #include "support/loopback.hpp"
 #include "support/pattern.hpp"

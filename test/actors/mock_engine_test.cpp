@@ -2,14 +2,14 @@
 // determinism and virtual time. Channels here run on the mock only: no
 // socket, no thread, no real waiting.
 
-#include "actors/testing/mock_engine.hpp"
+#include "pants/actors/testing/mock_engine.hpp"
 
-#include "actors/behavior_stream.hpp"
-#include "actors/stream.hpp"
-#include "actors/stream_server.hpp"
-#include "actors/testing/mock_fixture.hpp"
-#include "channels/errors.hpp"
-#include "engine/engine.hpp"
+#include "pants/actors/behavior_stream.hpp"
+#include "pants/actors/stream.hpp"
+#include "pants/actors/stream_server.hpp"
+#include "pants/actors/testing/mock_fixture.hpp"
+#include "pants/channels/errors.hpp"
+#include "pants/engine/engine.hpp"
 
 #define BOOST_TEST_MODULE mock_engine
 #include <boost/test/unit_test.hpp>

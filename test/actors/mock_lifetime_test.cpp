@@ -4,13 +4,13 @@
 // passes only if the process then exits cleanly (ctest checks the exit
 // status; ASan checks every access).
 
-#include "actors/testing/mock_engine.hpp"
+#include "pants/actors/testing/mock_engine.hpp"
 
-#include "actors/datagram.hpp"
-#include "actors/stream.hpp"
-#include "actors/stream_server.hpp"
-#include "actors/testing/mock_fixture.hpp"
-#include "engine/engine.hpp"
+#include "pants/actors/datagram.hpp"
+#include "pants/actors/stream.hpp"
+#include "pants/actors/stream_server.hpp"
+#include "pants/actors/testing/mock_fixture.hpp"
+#include "pants/engine/engine.hpp"
 
 #define BOOST_TEST_MODULE mock_lifetime
 #include <boost/test/unit_test.hpp>

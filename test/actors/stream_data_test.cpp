@@ -2,10 +2,10 @@
 // (127.0.0.1, ::1, a Unix path): framing with every read_delimiter, large
 // writes, write_file, end/close, half-close and overflow.
 
-#include "actors/stream.hpp"
+#include "pants/actors/stream.hpp"
 
-#include "actors/stream_server.hpp"
-#include "channels/errors.hpp"
+#include "pants/actors/stream_server.hpp"
+#include "pants/channels/errors.hpp"
 #include "support/loopback.hpp"
 #include "support/pattern.hpp"
 #include "support/peers.hpp"

@@ -3,11 +3,11 @@
 // write marks, a slow handler pushing back on its sender, writes to a reset
 // peer without SIGPIPE; and, on TCP, accepting when out of descriptors.
 
-#include "actors/stream.hpp"
+#include "pants/actors/stream.hpp"
 
-#include "actors/stream_server.hpp"
-#include "channels/errors.hpp"
-#include "channels/stream_socket.hpp"
+#include "pants/actors/stream_server.hpp"
+#include "pants/channels/errors.hpp"
+#include "pants/channels/stream_socket.hpp"
 #include "support/loopback.hpp"
 #include "support/pattern.hpp"
 #include "support/peers.hpp"

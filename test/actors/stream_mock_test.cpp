@@ -2,12 +2,12 @@
 // (besides the real-socket suites): framing, callback order, close paths,
 // timers, misuse; both handler styles. No socket, no thread, no waiting.
 
-#include "actors/testing/mock_fixture.hpp"
+#include "pants/actors/testing/mock_fixture.hpp"
 
-#include "actors/behavior_stream.hpp"
-#include "actors/stream.hpp"
-#include "actors/stream_server.hpp"
-#include "channels/errors.hpp"
+#include "pants/actors/behavior_stream.hpp"
+#include "pants/actors/stream.hpp"
+#include "pants/actors/stream_server.hpp"
+#include "pants/channels/errors.hpp"
 
 #define BOOST_TEST_MODULE stream_mock
 #include <boost/test/unit_test.hpp>

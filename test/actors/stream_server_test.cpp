@@ -1,6 +1,6 @@
-#include "actors/stream_server.hpp"
+#include "pants/actors/stream_server.hpp"
 
-#include "channels/errors.hpp"
+#include "pants/channels/errors.hpp"
 #include "support/loopback.hpp"
 #include "support/recorder.hpp"
 

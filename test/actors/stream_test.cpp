@@ -1,8 +1,8 @@
-#include "actors/stream.hpp"
+#include "pants/actors/stream.hpp"
 
-#include "actors/stream_server.hpp"
-#include "channels/errors.hpp"
-#include "channels/resolver.hpp"
+#include "pants/actors/stream_server.hpp"
+#include "pants/channels/errors.hpp"
+#include "pants/channels/resolver.hpp"
 #include "support/loopback.hpp"
 #include "support/recorder.hpp"
 

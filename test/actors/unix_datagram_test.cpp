@@ -1,9 +1,9 @@
 // Datagram channels on Unix sockets: paths and @abstract names, the
 // socket-file policy, autobind for replies, full receivers.
-#include "actors/datagram.hpp"
+#include "pants/actors/datagram.hpp"
 
-#include "channels/address.hpp"
-#include "channels/errors.hpp"
+#include "pants/channels/address.hpp"
+#include "pants/channels/errors.hpp"
 #include "support/datagram_peer.hpp"
 #include "support/loopback.hpp"
 #include "support/unix_sockets.hpp"

@@ -1,7 +1,7 @@
-#include "actors/stream_server.hpp"
+#include "pants/actors/stream_server.hpp"
 
-#include "actors/behavior_stream.hpp"
-#include "channels/errors.hpp"
+#include "pants/actors/behavior_stream.hpp"
+#include "pants/channels/errors.hpp"
 #include "support/loopback.hpp"
 #include "support/recorder.hpp"
 #include "support/unix_sockets.hpp"

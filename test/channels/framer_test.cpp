@@ -1,6 +1,6 @@
-#include "channels/framer.hpp"
+#include "pants/channels/framer.hpp"
 
-#include "channels/read_delimiter.hpp"
+#include "pants/channels/read_delimiter.hpp"
 
 #define BOOST_TEST_MODULE framer
 #include <boost/test/unit_test.hpp>

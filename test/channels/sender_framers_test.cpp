@@ -1,7 +1,7 @@
-#include "channels/sender_framers.hpp"
+#include "pants/channels/sender_framers.hpp"
 
-#include "channels/address.hpp"
-#include "channels/read_delimiter.hpp"
+#include "pants/channels/address.hpp"
+#include "pants/channels/read_delimiter.hpp"
 
 #define BOOST_TEST_MODULE sender_framers
 #include <boost/test/unit_test.hpp>

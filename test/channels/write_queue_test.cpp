@@ -1,4 +1,4 @@
-#include "channels/write_queue.hpp"
+#include "pants/channels/write_queue.hpp"
 
 #define BOOST_TEST_MODULE write_queue
 #include <boost/test/unit_test.hpp>

@@ -1,4 +1,4 @@
-#include "pants.hpp"
+#include <pants/pants.hpp>
 
 int main() {
   auto server = std::make_shared<pants::server>(

@@ -1,4 +1,4 @@
-#include "pants.hpp"
+#include <pants/pants.hpp>
 
 struct echo : pants::connection {
   void on_read(std::string_view data) override { write(data); }

@@ -1,7 +1,7 @@
 // The examples of docs/testing.md, block by block (docs_sync_test
 // checks that this file is exactly the guide's code).
-#include "actors/testing/mock_fixture.hpp"
-#include "pants.hpp"
+#include <pants/actors/testing/mock_fixture.hpp>
+#include <pants/pants.hpp>
 
 #define BOOST_TEST_MODULE testing_guide
 #include <boost/test/unit_test.hpp>

@@ -1,4 +1,4 @@
-#include "engine/engine.hpp"
+#include "pants/engine/engine.hpp"
 
 #include "support/loopback.hpp"
 

@@ -2,7 +2,7 @@
 // runs and cancels a timer's function, the fixed-grid arithmetic of cycles,
 // the delay checks, and argument binding. No engine, no clock.
 
-#include "engine/timer.hpp"
+#include "pants/engine/timer.hpp"
 
 #define BOOST_TEST_MODULE timer
 #include <boost/test/unit_test.hpp>

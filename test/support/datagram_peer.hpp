@@ -3,8 +3,8 @@
 // Test helpers for datagram suites: a datagram channel that logs every
 // callback, and a plain blocking datagram socket to play the peer.
 
-#include "actors/datagram.hpp"
-#include "channels/address.hpp"
+#include "pants/actors/datagram.hpp"
+#include "pants/channels/address.hpp"
 #include "support/loopback.hpp"
 
 #include <functional>

@@ -6,8 +6,8 @@
 // host lacks IPv6. Include after <boost/test/unit_test.hpp> (which the
 // test file includes after defining BOOST_TEST_MODULE).
 
-#include "actors/stream_server.hpp"
-#include "channels/address.hpp"
+#include "pants/actors/stream_server.hpp"
+#include "pants/channels/address.hpp"
 #include "support/unix_sockets.hpp"
 
 #include <boost/test/data/monomorphic.hpp>

@@ -3,8 +3,8 @@
 // Test helpers: a blocking client with bounded waits, an engine
 // running on its own thread, and a thread-safe event log to wait on.
 
-#include "channels/address.hpp"
-#include "engine/engine.hpp"
+#include "pants/channels/address.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <arpa/inet.h>
 #include <chrono>

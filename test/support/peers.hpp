@@ -4,7 +4,7 @@
 // end, a non-blocking client with small buffers for flow-control tests, a
 // temporary file for write_file, and a gate a handler waits at.
 
-#include "channels/address.hpp"
+#include "pants/channels/address.hpp"
 #include "support/loopback.hpp"
 #include "support/pattern.hpp"
 

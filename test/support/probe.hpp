@@ -5,8 +5,8 @@
 // Include after <boost/test/unit_test.hpp> (which the test file includes
 // after defining BOOST_TEST_MODULE).
 
-#include "actors/stream.hpp"
-#include "actors/stream_server.hpp"
+#include "pants/actors/stream.hpp"
+#include "pants/actors/stream_server.hpp"
 #include "support/family.hpp"
 #include "support/loopback.hpp"
 

@@ -3,7 +3,7 @@
 // Channels that log every callback into an event_log, with optional hooks,
 // for tests that assert what a channel saw and in which order.
 
-#include "actors/stream.hpp"
+#include "pants/actors/stream.hpp"
 #include "support/loopback.hpp"
 
 #include <functional>

@@ -4,7 +4,7 @@
 // everything in it, unique abstract names, and raw sockets the test
 // controls (a stale socket file, a listener that never accepts).
 
-#include "channels/address.hpp"
+#include "pants/channels/address.hpp"
 
 #include <atomic>
 #include <cstdlib>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "channels/event_sink.hpp"
-#include "channels/socket_factory.hpp"
+#include "pants/channels/event_sink.hpp"
+#include "pants/channels/socket_factory.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/send.hpp>

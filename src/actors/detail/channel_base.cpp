@@ -1,8 +1,8 @@
-#include "actors/detail/channel_base.hpp"
+#include "pants/actors/detail/channel_base.hpp"
 
-#include "channels/errors.hpp"
-#include "channels/messages.hpp"
-#include "engine/engine.hpp"
+#include "pants/channels/errors.hpp"
+#include "pants/channels/messages.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <caf/behavior.hpp>
 #include <caf/message_view.hpp>

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "actors/detail/channel_timers.hpp"
-#include "actors/detail/environment.hpp"
-#include "engine/timer.hpp"
+#include "pants/actors/detail/channel_timers.hpp"
+#include "pants/actors/detail/environment.hpp"
+#include "pants/engine/timer.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>

@@ -1,7 +1,7 @@
-#include "actors/detail/channel_timers.hpp"
+#include "pants/actors/detail/channel_timers.hpp"
 
-#include "channels/errors.hpp"
-#include "engine/engine.hpp"
+#include "pants/channels/errors.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/send.hpp>

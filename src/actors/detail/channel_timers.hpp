@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/timer.hpp"
+#include "pants/engine/timer.hpp"
 
 #include <caf/actor.hpp>
 

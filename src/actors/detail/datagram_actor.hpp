@@ -1,6 +1,6 @@
 #pragma once
 
-#include "actors/datagram.hpp"
+#include "pants/actors/datagram.hpp"
 
 #include <caf/event_based_actor.hpp>
 

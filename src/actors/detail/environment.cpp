@@ -1,8 +1,8 @@
-#include "actors/detail/environment.hpp"
+#include "pants/actors/detail/environment.hpp"
 
-#include "actors/detail/registry.hpp"
-#include "actors/runtime.hpp"
-#include "channels/socket_factory.hpp"
+#include "pants/actors/detail/registry.hpp"
+#include "pants/actors/runtime.hpp"
+#include "pants/channels/socket_factory.hpp"
 
 #include <atomic>
 #include <mutex>

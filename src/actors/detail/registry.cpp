@@ -1,4 +1,4 @@
-#include "actors/detail/registry.hpp"
+#include "pants/actors/detail/registry.hpp"
 
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "actors/stream.hpp"
+#include "pants/actors/stream.hpp"
 
 #include <caf/event_based_actor.hpp>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "actors/testing/fake_datagram.hpp"
+#include "pants/actors/testing/fake_datagram.hpp"
 
 #include <memory>
 #include <string>

@@ -1,9 +1,9 @@
-#include "actors/testing/fake_datagram.hpp"
+#include "pants/actors/testing/fake_datagram.hpp"
 
-#include "actors/testing/fake_stream.hpp"
-#include "channels/datagram_socket.hpp"
-#include "channels/errors.hpp"
-#include "channels/event_sink.hpp"
+#include "pants/actors/testing/fake_stream.hpp"
+#include "pants/channels/datagram_socket.hpp"
+#include "pants/channels/errors.hpp"
+#include "pants/channels/event_sink.hpp"
 
 #include <cerrno>
 #include <sys/socket.h>

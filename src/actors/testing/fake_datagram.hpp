@@ -1,7 +1,7 @@
 #pragma once
 
-#include "channels/datagram_io.hpp"
-#include "channels/messages.hpp"
+#include "pants/channels/datagram_io.hpp"
+#include "pants/channels/messages.hpp"
 
 #include <memory>
 #include <string>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "channels/event_sink.hpp"
-#include "channels/listener_io.hpp"
+#include "pants/channels/event_sink.hpp"
+#include "pants/channels/listener_io.hpp"
 
 #include <memory>
 

@@ -1,9 +1,9 @@
-#include "actors/testing/fake_stream.hpp"
+#include "pants/actors/testing/fake_stream.hpp"
 
-#include "channels/errors.hpp"
-#include "channels/event_sink.hpp"
-#include "channels/stream_socket.hpp"
-#include "channels/write_queue.hpp"
+#include "pants/channels/errors.hpp"
+#include "pants/channels/event_sink.hpp"
+#include "pants/channels/stream_socket.hpp"
+#include "pants/channels/write_queue.hpp"
 
 #include <cstring>
 #include <stdexcept>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "channels/stream_io.hpp"
+#include "pants/channels/stream_io.hpp"
 
 #include <cstddef>
 #include <deque>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "actors/testing/stream_peer.hpp"
+#include "pants/actors/testing/stream_peer.hpp"
 
 #include <memory>
 #include <string>

@@ -1,13 +1,13 @@
-#include "actors/testing/mock_engine.hpp"
+#include "pants/actors/testing/mock_engine.hpp"
 
-#include "actors/caf_clock.hpp"
-#include "actors/datagram.hpp"
-#include "actors/detail/environment.hpp"
-#include "actors/detail/registry.hpp"
-#include "actors/stream_server.hpp"
-#include "actors/testing/mock_factory.hpp"
-#include "channels/errors.hpp"
-#include "engine/engine.hpp"
+#include "pants/actors/caf_clock.hpp"
+#include "pants/actors/datagram.hpp"
+#include "pants/actors/detail/environment.hpp"
+#include "pants/actors/detail/registry.hpp"
+#include "pants/actors/stream_server.hpp"
+#include "pants/actors/testing/mock_factory.hpp"
+#include "pants/channels/errors.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "actors/testing/datagram_peer.hpp"
-#include "actors/testing/listener_peer.hpp"
-#include "actors/testing/stream_peer.hpp"
+#include "pants/actors/testing/datagram_peer.hpp"
+#include "pants/actors/testing/listener_peer.hpp"
+#include "pants/actors/testing/stream_peer.hpp"
 
 #include <caf/fwd.hpp>
 

@@ -1,7 +1,7 @@
-#include "actors/testing/mock_factory.hpp"
+#include "pants/actors/testing/mock_factory.hpp"
 
-#include "channels/errors.hpp"
-#include "engine/engine.hpp"
+#include "pants/channels/errors.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <utility>
 

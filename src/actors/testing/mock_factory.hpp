@@ -1,9 +1,9 @@
 #pragma once
 
-#include "actors/testing/fake_datagram.hpp"
-#include "actors/testing/fake_listener.hpp"
-#include "actors/testing/fake_stream.hpp"
-#include "channels/socket_factory.hpp"
+#include "pants/actors/testing/fake_datagram.hpp"
+#include "pants/actors/testing/fake_listener.hpp"
+#include "pants/actors/testing/fake_stream.hpp"
+#include "pants/channels/socket_factory.hpp"
 
 #include <map>
 #include <memory>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "actors/stream.hpp"
-#include "actors/testing/mock_engine.hpp"
+#include "pants/actors/stream.hpp"
+#include "pants/actors/testing/mock_engine.hpp"
 
 #include <memory>
 #include <utility>

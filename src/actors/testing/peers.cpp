@@ -1,9 +1,9 @@
-#include "actors/testing/datagram_peer.hpp"
-#include "actors/testing/listener_peer.hpp"
+#include "pants/actors/testing/datagram_peer.hpp"
+#include "pants/actors/testing/listener_peer.hpp"
 
-#include "actors/stream_server.hpp"
-#include "actors/testing/mock_factory.hpp"
-#include "channels/errors.hpp"
+#include "pants/actors/stream_server.hpp"
+#include "pants/actors/testing/mock_factory.hpp"
+#include "pants/channels/errors.hpp"
 
 namespace pants::testing {
 

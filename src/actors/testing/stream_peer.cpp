@@ -1,7 +1,7 @@
-#include "actors/testing/stream_peer.hpp"
+#include "pants/actors/testing/stream_peer.hpp"
 
-#include "actors/testing/fake_stream.hpp"
-#include "channels/errors.hpp"
+#include "pants/actors/testing/fake_stream.hpp"
+#include "pants/channels/errors.hpp"
 
 #include <cerrno>
 

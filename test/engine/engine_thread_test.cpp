@@ -1,0 +1,130 @@
+// The engine's thread rules in code: run_in_loop runs at once on the engine
+// thread and posts from any other, and an engine-thread-only member called
+// from another thread while the engine polls aborts with its name (in
+// builds with PANTS_THREAD_CHECKS, the default).
+#include "pants/engine/engine.hpp"
+
+#include "support/loopback.hpp"
+
+#define BOOST_TEST_MODULE engine_thread
+#include <boost/test/unit_test.hpp>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <fcntl.h>
+#include <future>
+#include <memory>
+#include <poll.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace pants;
+using namespace pants::test;
+
+namespace {
+
+struct no_op : io_handler {
+  void handle_io(std::uint32_t) override {}
+};
+
+/// What a forked child printed on stderr and how it ended.
+struct child_result {
+  int status = 0;
+  std::string err;
+};
+
+/// Runs `body` in a forked child with stderr on a pipe; `body` must end
+/// the child itself (exit or abort). Bounded: the child is killed after
+/// `patience`.
+template <class F> child_result in_child(F body) {
+  int err[2];
+  BOOST_TEST_REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
+  pid_t pid = ::fork();
+  BOOST_TEST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::signal(SIGABRT, SIG_DFL); // Boost.Test's handler would report it as a failure
+    ::dup2(err[1], 2);
+    body();
+    ::_exit(0);
+  }
+  ::close(err[1]);
+  child_result out;
+  auto deadline = std::chrono::steady_clock::now() + patience;
+  char buf[512];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{err[0], POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0) {
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    auto n = ::read(err[0], buf, sizeof buf);
+    if (n > 0)
+      out.err.append(buf, static_cast<std::size_t>(n));
+    else if (n == 0 || errno != EINTR)
+      break;
+  }
+  ::close(err[0]);
+  while (::waitpid(pid, &out.status, 0) < 0 && errno == EINTR) {
+  }
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(run_in_loop_runs_at_once_in_the_engine_thread) {
+  engine eng;
+  bool ran = false, ran_inside = false;
+  eng.post([&] {
+    eng.run_in_loop([&] { ran = true; });
+    ran_inside = ran; // already ran, before run_in_loop returned
+  });
+  eng.poll(std::chrono::milliseconds(0));
+  BOOST_TEST(ran_inside);
+}
+
+BOOST_AUTO_TEST_CASE(run_in_loop_from_another_thread_posts_to_the_engine_thread) {
+  engine eng;
+  engine_thread t(eng);
+  std::promise<std::thread::id> where;
+  auto ran = where.get_future();
+  eng.run_in_loop([&] { where.set_value(std::this_thread::get_id()); });
+  BOOST_TEST_REQUIRE((ran.wait_for(patience) == std::future_status::ready));
+  auto engine_thread_id = t.call([] { return std::this_thread::get_id(); });
+  BOOST_TEST((ran.get() == engine_thread_id));
+}
+
+BOOST_AUTO_TEST_CASE(registration_before_the_engine_runs_is_allowed_from_any_one_thread) {
+  engine eng;
+  int sv[2];
+  BOOST_TEST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  eng.add(sv[0], io_event::readable, std::make_shared<no_op>());
+  eng.modify(sv[0], io_event::writable);
+  eng.remove(sv[0]);
+  BOOST_TEST(eng.size() == 0u);
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
+#if PANTS_THREAD_CHECKS
+BOOST_AUTO_TEST_CASE(add_from_another_thread_while_the_engine_polls_aborts_with_its_name) {
+  auto result = in_child([] {
+    engine eng;
+    engine_thread t(eng); // polling from here on
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+      ::_exit(3);
+    eng.add(sv[0], io_event::readable, std::make_shared<no_op>()); // aborts
+    ::_exit(4);
+  });
+  BOOST_TEST_REQUIRE(WIFSIGNALED(result.status), "status " << result.status << ": " << result.err);
+  BOOST_TEST(WTERMSIG(result.status) == SIGABRT);
+  BOOST_TEST(result.err.find("add must be called in the engine thread") != std::string::npos,
+             result.err);
+}
+#endif
