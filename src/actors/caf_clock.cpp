@@ -57,6 +57,11 @@ void caf_clock::schedule(clock::time_point at, std::function<void()> fire) {
                                                           detail::clock_fire{std::move(fire)}));
 }
 
+bool detail::install_caf_clock() noexcept {
+  install_default_clock(&default_clock_service);
+  return true;
+}
+
 std::shared_ptr<clock_service> default_clock_service() {
   // Made once and never destroyed (its actor is hidden: the runtime's
   // shutdown does not wait for it).

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "pants/actors/default_clock.hpp"
 #include "pants/engine/clock_service.hpp"
 
 #include <caf/actor.hpp>

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "pants/actors/default_clock.hpp"
+
 #include <caf/fwd.hpp>
 
 #include <cstddef>

@@ -8,10 +8,11 @@ namespace pants {
 
 /// The time source and wake-up service behind `defer` and `cycle`.
 ///
-/// The engine declares this interface and the actors layer implements it
-/// with CAF's delayed messages (`caf_clock`), so timers are CAF delayed
-/// sends rather than a timer heap inside the engine, and tests can drive
-/// them with CAF's deterministic scheduler and virtual clock.
+/// The engine declares this interface and receives an implementation by
+/// injection (its constructor, or the default factory below); the actors
+/// layer implements it with CAF's delayed messages (`caf_clock`), so timers
+/// are CAF delayed sends rather than a timer heap inside the engine, and
+/// tests can drive them with CAF's deterministic scheduler and virtual clock.
 /// Implementations are safe to call from any thread.
 class clock_service {
 public:
@@ -27,8 +28,17 @@ public:
   virtual void schedule(clock::time_point at, std::function<void()> fire) = 0;
 };
 
-/// The default service, on the runtime's actor system (defined by the
-/// actors layer, in caf_clock.cpp). Starts the runtime on first use.
-std::shared_ptr<clock_service> default_clock_service();
+/// Makes the clock an engine uses when none was given to its constructor.
+using clock_factory = std::shared_ptr<clock_service> (*)();
+
+/// Installs `make` as the default clock factory and returns the one it
+/// replaces. The engine knows no clock of its own: the actors layer
+/// installs CAF's (`caf_clock` on the runtime's actor system) before `main`
+/// in every program that includes its headers. Safe from any thread and
+/// during static initialisation.
+clock_factory install_default_clock(clock_factory make) noexcept;
+
+/// The installed default clock factory; null if none. Safe from any thread.
+clock_factory default_clock_factory() noexcept;
 
 } // namespace pants

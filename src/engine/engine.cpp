@@ -1,8 +1,5 @@
 #include "pants/engine/engine.hpp"
 
-#include "pants/engine/epoll_backend.hpp"
-#include "pants/engine/poll_backend.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -14,19 +11,6 @@
 #include <unistd.h>
 
 namespace pants {
-
-std::unique_ptr<backend> backend::make(const std::string& name) {
-  std::string chosen = name;
-  if (chosen.empty()) {
-    const char* env = std::getenv("PANTS_BACKEND");
-    chosen = env != nullptr && *env != '\0' ? env : "epoll";
-  }
-  if (chosen == "epoll")
-    return std::make_unique<epoll_backend>();
-  if (chosen == "poll")
-    return std::make_unique<poll_backend>();
-  throw std::invalid_argument("pants: unknown backend '" + chosen + "' (expected epoll or poll)");
-}
 
 namespace {
 // The wake-up eventfd's registration uses this generation, which no handler gets.
@@ -151,10 +135,27 @@ void engine::poll(std::chrono::milliseconds timeout) {
 
 // -- timers ---------------------------------------------------------------------
 
+namespace {
+// Constant-initialised, so installing from another translation unit's
+// static initialiser is safe whatever the order.
+std::atomic<clock_factory> installed_clock_factory{nullptr};
+} // namespace
+
+clock_factory install_default_clock(clock_factory make) noexcept {
+  return installed_clock_factory.exchange(make);
+}
+
+clock_factory default_clock_factory() noexcept { return installed_clock_factory.load(); }
+
 clock_service& engine::clock() {
   std::lock_guard<std::mutex> guard(clock_mtx_);
-  if (!clock_)
-    clock_ = default_clock_service();
+  if (!clock_) {
+    auto make = default_clock_factory();
+    if (make == nullptr)
+      throw std::logic_error("pants: this engine has no clock for defer and cycle: pass one to "
+                             "its constructor, or link the actors layer (Pants::pants)");
+    clock_ = make();
+  }
   return *clock_;
 }
 
