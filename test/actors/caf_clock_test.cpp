@@ -108,6 +108,10 @@ BOOST_FIXTURE_TEST_SUITE(caf_clock_suite, virtual_time)
 
 // -- defer: deadlines and order ---------------------------------------------------
 
+BOOST_AUTO_TEST_CASE(the_actors_layer_installs_cafs_clock_as_the_engines_default_before_main) {
+  BOOST_TEST((pants::default_clock_factory() == &pants::default_clock_service));
+}
+
 BOOST_AUTO_TEST_CASE(defer_runs_at_its_deadline_and_never_before) {
   std::vector<ns> runs;
   eng->defer(10ms, [&] { runs.push_back(elapsed()); });

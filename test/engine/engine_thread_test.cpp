@@ -1,7 +1,8 @@
 // The engine's thread rules in code: run_in_loop runs at once on the engine
 // thread and posts from any other, and an engine-thread-only member called
 // from another thread while the engine polls aborts with its name (in
-// builds with PANTS_THREAD_CHECKS, the default).
+// builds with PANTS_THREAD_CHECKS, the default). And the engine without the
+// actors layer: no clock unless one is given.
 #include "pants/engine/engine.hpp"
 
 #include "support/loopback.hpp"
@@ -16,6 +17,7 @@
 #include <future>
 #include <memory>
 #include <poll.h>
+#include <stdexcept>
 #include <string>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -109,6 +111,17 @@ BOOST_AUTO_TEST_CASE(registration_before_the_engine_runs_is_allowed_from_any_one
   BOOST_TEST(eng.size() == 0u);
   ::close(sv[0]);
   ::close(sv[1]);
+}
+
+// This suite links the engine and channel layers only: no clock is installed.
+BOOST_AUTO_TEST_CASE(defer_on_an_engine_without_a_clock_throws_logic_error_and_runs_nothing) {
+  BOOST_TEST_REQUIRE(default_clock_factory() == nullptr);
+  engine eng;
+  bool ran = false;
+  BOOST_CHECK_THROW(eng.defer(std::chrono::milliseconds(1), [&] { ran = true; }), std::logic_error);
+  BOOST_CHECK_THROW(eng.cycle(std::chrono::milliseconds(1), [&] { ran = true; }), std::logic_error);
+  eng.poll(std::chrono::milliseconds(0));
+  BOOST_TEST(!ran);
 }
 
 #if PANTS_THREAD_CHECKS
