@@ -2,6 +2,7 @@
 # Echo-server benchmark: raw epoll (floor) vs Boost.Asio vs pants.
 #
 #   bench/run.sh [--udp] [BUILD_DIR] [SECONDS]          (defaults: TCP, build 5)
+#   BENCH_BASE=<build dir> bench/run.sh ...              (also that build's pants, as "base")
 #
 # For every server binary that exists, starts it on a free fixed port (41000 + i, or the
 # next free one), waits for its "listening" line, and runs bench_loadgen twice:
@@ -48,6 +49,12 @@ else
   SCENARIO_NAMES=(pingpong pipelined)
   SCENARIO_ARGS=("--connections 1 --size 64 --pipeline 1" "--connections 100 --size 64 --pipeline 16")
   SCENARIO_DESC=("1 conn x 64 B, pipeline 1" "100 conn x 64 B, pipeline 16")
+fi
+# BENCH_BASE=<another build dir>: also measures that build's pants server, as "base", in the
+# same run (before/after figures for a change: build the old commit there first).
+if [[ -n ${BENCH_BASE:-} ]]; then
+  SERVER_NAMES+=(base)
+  SERVER_BINS+=("$BENCH_BASE/examples/$([[ $UDP == 1 ]] && echo udp_echo || echo echo_server)")
 fi
 [[ -x $LOADGEN ]] || { echo "missing $LOADGEN (build the bench targets first)" >&2; exit 2; }
 
