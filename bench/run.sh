@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Echo-server benchmark: raw epoll (floor) vs Boost.Asio vs pants.
+# Echo-server benchmark: raw epoll (floor) vs Boost.Asio vs libuv vs CAF's broker vs pants.
 #
 #   bench/run.sh [--udp] [BUILD_DIR] [SECONDS]          (defaults: TCP, build 5)
 #   BENCH_BASE=<build dir> bench/run.sh ...              (also that build's pants, as "base")
@@ -34,8 +34,8 @@ BUILD=${1:-build}
 DURATION=${2:-5}
 [[ $DURATION =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "SECONDS must be a positive number" >&2; exit 2; }
 
-SERVER_NAMES=(raw asio pants)
 if [[ $UDP == 1 ]]; then
+  SERVER_NAMES=(raw asio pants)
   LOADGEN=$BUILD/bench/bench_udp_loadgen
   SERVER_BINS=("$BUILD/bench/bench_raw_udp_echo" "$BUILD/bench/bench_asio_udp_echo"
     "$BUILD/examples/udp_echo")
@@ -44,8 +44,9 @@ if [[ $UDP == 1 ]]; then
   SCENARIO_DESC=("1 socket x 64 B, window 1" "8 sockets x 64 B, window 8")
 else
   LOADGEN=$BUILD/bench/bench_loadgen
+  SERVER_NAMES=(raw asio uv broker pants)
   SERVER_BINS=("$BUILD/bench/bench_raw_epoll_echo" "$BUILD/bench/bench_asio_echo"
-    "$BUILD/examples/echo_server")
+    "$BUILD/bench/bench_uv_echo" "$BUILD/bench/bench_caf_broker_echo" "$BUILD/examples/echo_server")
   SCENARIO_NAMES=(pingpong pipelined)
   SCENARIO_ARGS=("--connections 1 --size 64 --pipeline 1" "--connections 100 --size 64 --pipeline 16")
   SCENARIO_DESC=("1 conn x 64 B, pipeline 1" "100 conn x 64 B, pipeline 16")
