@@ -83,11 +83,7 @@ private:
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s PORT\n", argv[0]);
-    return 2;
-  }
-  unsigned short port = bench::parse_port(argv[1]);
+  unsigned short port = bench::port_argument(argc, argv);
   try {
     asio::io_context io(1); // concurrency hint: exactly one thread runs this context
     server srv(io, port);

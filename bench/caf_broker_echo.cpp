@@ -36,11 +36,7 @@ caf::behavior echo_server(caf::io::broker* self) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s PORT\n", argv[0]);
-    return 2;
-  }
-  std::uint16_t port = bench::parse_port(argv[1]);
+  std::uint16_t port = bench::port_argument(argc, argv);
   // Blocked in every thread CAF starts from here on; main waits for them below.
   sigset_t stop;
   sigemptyset(&stop);

@@ -187,11 +187,7 @@ private:
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s PORT\n", argv[0]);
-    return 2;
-  }
-  int port = bench::parse_port(argv[1]);
+  int port = bench::port_argument(argc, argv);
 
   int sfd = bench::stop_signal_fd(); // SIGINT/SIGTERM, watched by the loop
   signal(SIGPIPE, SIG_IGN);

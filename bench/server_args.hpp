@@ -22,6 +22,15 @@ inline unsigned short parse_port(const char* s) {
   return static_cast<unsigned short>(v);
 }
 
+// The one PORT argument of a benchmark server, or its usage line and exit status 2.
+inline unsigned short port_argument(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s PORT\n", argv[0]);
+    std::exit(2);
+  }
+  return parse_port(argv[1]);
+}
+
 // Prints `what` with errno's text and exits with status 1.
 [[noreturn]] inline void die(const char* what) {
   std::perror(what);

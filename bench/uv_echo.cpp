@@ -77,11 +77,7 @@ void check(int rc, const char* what) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s PORT\n", argv[0]);
-    return 2;
-  }
-  unsigned short port = bench::parse_port(argv[1]);
+  unsigned short port = bench::port_argument(argc, argv);
   uv_loop_t* loop = uv_default_loop();
   uv_tcp_t server;
   check(uv_tcp_init(loop, &server), "uv_tcp_init");
