@@ -1,6 +1,7 @@
 // loadgen: single-threaded pipelining echo load generator with verification.
 //
 //   loadgen --port P --connections N --size BYTES --pipeline D --seconds S [--host 127.0.0.1]
+//           [--latency 1]
 //
 // Opens N connections; each keeps D messages of BYTES bytes in flight: it sends D messages
 // up front and one more whenever a full message's worth of echoed bytes has come back. Every
@@ -11,6 +12,9 @@
 //   messages=<n> seconds=<s> msgs_per_sec=<x> errors=<e> total_messages=<t> total_seconds=<u>
 //   loadgen_cpu_seconds=<c>        (all on one line)
 //
+// With --latency 1 (pipeline 1 only) the line also has p50_us=, p99_us= (round-trip times of
+// the messages completed during the measurement) and first_all_ms= (from the first sends until
+// every connection had its first echo back: how long the last of N fresh clients waited).
 // total_* cover the whole run including warm-up (run.sh divides server CPU time by them);
 // loadgen_cpu_seconds is this process's own user+system time (run.sh uses it to spot noise).
 // Exit status: 0 ok; 1 verification/connection errors or no progress; 2 usage or connect
@@ -47,11 +51,12 @@ struct connection {
   std::vector<uint8_t> out;
   size_t out_off = 0;    // first unsent byte in `out`
   bool want_out = false; // EPOLLOUT currently registered
+  double sent_at = 0;    // --latency: when the message in flight was queued
 };
 
 class loadgen {
 public:
-  explicit loadgen(const options& o) : o_(o), pattern_(o.size) {
+  loadgen(const options& o, bool latency) : o_(o), latency_(latency), pattern_(o.size) {
     if ((epfd_ = epoll_create1(EPOLL_CLOEXEC)) < 0)
       die("epoll_create1");
   }
@@ -91,8 +96,10 @@ public:
       flush(c);
     }
     measurement m(o_.seconds);
+    start_ = now_s();
     epoll_event events[512];
     while (m.tick(now_s(), completed_) && open_ > 0) {
+      measuring_ = m.measuring();
       int n = epoll_wait(epfd_, events, 512, m.wait_ms(1 << 30));
       if (n < 0 && errno != EINTR)
         die("epoll_wait");
@@ -104,7 +111,7 @@ public:
           flush(c);
       }
     }
-    return m.report(completed_, errors_, "");
+    return m.report(completed_, errors_, latency_ ? latency_report() : "");
   }
 
 private:
@@ -125,7 +132,24 @@ private:
     --open_;
   }
 
+  // " p50_us=... p99_us=... first_all_ms=..." for the result line.
+  std::string latency_report() {
+    auto at = [this](double q) {
+      if (rtts_.empty())
+        return 0.0;
+      auto k = static_cast<size_t>(q * static_cast<double>(rtts_.size() - 1));
+      std::nth_element(rtts_.begin(), rtts_.begin() + static_cast<std::ptrdiff_t>(k), rtts_.end());
+      return rtts_[k] * 1e6;
+    };
+    char out[128];
+    std::snprintf(out, sizeof out, " p50_us=%.1f p99_us=%.1f first_all_ms=%.1f", at(0.50), at(0.99),
+                  first_answered_ == conns_.size() ? first_all_ * 1e3 : -1.0);
+    return out;
+  }
+
   void queue_message(connection& c) {
+    if (latency_)
+      c.sent_at = now_s();
     size_t base = c.out.size();
     c.out.resize(base + o_.size);
     pattern_.write(c.id, c.send_seq++, c.out.data() + base);
@@ -179,6 +203,13 @@ private:
       }
     }
     completed_ += done;
+    if (latency_ && done > 0) {
+      double t = now_s();
+      if (c.recv_seq == 1 && ++first_answered_ == conns_.size())
+        first_all_ = t - start_;
+      if (measuring_)
+        rtts_.push_back(t - c.sent_at);
+    }
     for (size_t k = 0; k < done; ++k)
       queue_message(c); // keep D messages in flight
     if (done > 0)
@@ -186,7 +217,12 @@ private:
   }
 
   const options o_;
+  const bool latency_;
   const pattern pattern_;
+  double start_ = 0, first_all_ = 0;
+  size_t first_answered_ = 0;
+  bool measuring_ = false;
+  std::vector<double> rtts_; // seconds, messages completed during the measurement
   int epfd_ = -1;
   std::vector<connection> conns_;
   size_t open_ = 0;
@@ -199,12 +235,15 @@ private:
 int main(int argc, char** argv) {
   arg_parser args(argc, argv,
                   "loadgen --port P --connections N --size BYTES --pipeline D --seconds S "
-                  "[--host 127.0.0.1]");
+                  "[--host 127.0.0.1] [--latency 1]");
   options o = take_options(args, 1, 64 << 20);
+  bool latency = args.take("--latency", 0, 1, 0) == 1;
+  if (latency && o.pipeline != 1)
+    args.fail("--latency needs --pipeline 1");
   args.finish();
   arm_hard_stop(o.seconds);
 
-  loadgen lg(o);
+  loadgen lg(o, latency);
   lg.connect_all();
   return lg.run(); // the process exit closes the sockets
 }

@@ -184,6 +184,9 @@ public:
     return now < end_;
   }
 
+  // True once the warm-up is over.
+  bool measuring() const { return measuring_; }
+
   // Milliseconds until the next phase change (end of warm-up or of the run), at most `cap`.
   int wait_ms(int cap) const {
     double ms = ((measuring_ ? end_ : warm_end_) - now_) * 1000;

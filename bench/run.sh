@@ -4,10 +4,18 @@
 #   bench/run.sh [--udp] [BUILD_DIR] [SECONDS]          (defaults: TCP, build 5)
 #   BENCH_BASE=<build dir> bench/run.sh ...              (also that build's pants, as "base")
 #
-# For every server binary that exists, starts it on a free fixed port (41000 + i, or the
-# next free one), waits for its "listening" line, and runs bench_loadgen twice:
-#   pingpong: 1 connection, 64-byte messages, pipeline 1
-#   pipelined: 100 connections, 64-byte messages, pipeline 16
+# For every server binary that exists, starts it on a free fixed port (21000 + i, or the
+# next free one), waits for its "listening" line, and runs the scenarios:
+#   idle:       BENCH_IDLE (default 10000; 0 skips) idle connections held open by
+#               bench_idle_loadgen, first, on the fresh server: the server's RSS growth per
+#               connection (VmRSS before and while they are open) and the setup time (first
+#               connect to last echo)
+#   pingpong:   1 connection, 64-byte messages, pipeline 1
+#   pipelined:  100 connections, 64-byte messages, pipeline 16
+#   conn1000:   1000 connections, 64-byte messages, pipeline 1, with round-trip latency
+#               p50/p99 and the time until all 1000 had their first echo (first-ms)
+#   churn:      bench_churn_loadgen: connect, one 64-byte echo, close, 16 at a time; a
+#               "message" is a whole connection, so cpu-us/msg is the server's CPU per connection
 # With --udp the servers are the UDP echoes (bench_raw_udp_echo, bench_asio_udp_echo,
 # examples/udp_echo) and bench_udp_loadgen runs:
 #   pingpong: 1 socket, 64-byte datagrams, window 1
@@ -16,7 +24,8 @@
 # and the table gains a "lost" column (datagrams not echoed within 100 ms, whole run).
 # Server CPU time (utime + stime of the whole process, all threads, from /proc/PID/stat) is
 # sampled right before and after each loadgen run and divided by the messages the loadgen
-# completed during that run (including its 0.5 s warm-up). With taskset available, the
+# completed during that run (including its 0.5 s warm-up); so are the server's context
+# switches (voluntary + involuntary, all threads: cs/msg). With taskset available, the
 # server is pinned to CPU 0 and the loadgen to CPU 1 (BENCH_PIN=0 disables this; note that
 # pinning confines a multi-threaded server to one core). The "other-cpu" column is the CPU
 # used meanwhile by everything else on the machine: if it is high, the numbers are noise.
@@ -44,13 +53,20 @@ if [[ $UDP == 1 ]]; then
   SCENARIO_DESC=("1 socket x 64 B, window 1" "8 sockets x 64 B, window 8")
 else
   LOADGEN=$BUILD/bench/bench_loadgen
+  CHURN=$BUILD/bench/bench_churn_loadgen
   SERVER_NAMES=(raw asio uv broker pants)
   SERVER_BINS=("$BUILD/bench/bench_raw_epoll_echo" "$BUILD/bench/bench_asio_echo"
     "$BUILD/bench/bench_uv_echo" "$BUILD/bench/bench_caf_broker_echo" "$BUILD/examples/echo_server")
-  SCENARIO_NAMES=(pingpong pipelined)
-  SCENARIO_ARGS=("--connections 1 --size 64 --pipeline 1" "--connections 100 --size 64 --pipeline 16")
-  SCENARIO_DESC=("1 conn x 64 B, pipeline 1" "100 conn x 64 B, pipeline 16")
+  SCENARIO_NAMES=(pingpong pipelined conn1000 churn)
+  SCENARIO_ARGS=("--connections 1 --size 64 --pipeline 1" "--connections 100 --size 64 --pipeline 16"
+    "--connections 1000 --size 64 --pipeline 1 --latency 1" "--concurrency 16 --size 64")
+  SCENARIO_DESC=("1 conn x 64 B, pipeline 1" "100 conn x 64 B, pipeline 16"
+    "1000 conn x 64 B, pipeline 1" "connect+echo+close, 16 at a time")
+  SCENARIO_LOADGEN=("$LOADGEN" "$LOADGEN" "$LOADGEN" "$CHURN")
 fi
+IDLE=${BENCH_IDLE:-10000}
+[[ $UDP == 1 ]] && IDLE=0
+[[ $IDLE =~ ^[0-9]+$ ]] || { echo "BENCH_IDLE must be a number" >&2; exit 2; }
 # BENCH_BASE=<another build dir>: also measures that build's pants server, as "base", in the
 # same run (before/after figures for a change: build the old commit there first).
 if [[ -n ${BENCH_BASE:-} ]]; then
@@ -73,6 +89,9 @@ if [[ ${BENCH_PIN:-1} != 0 ]] && command -v taskset >/dev/null &&
 else
   echo "pinning: off"
 fi
+
+# The servers of the idle scenario need a descriptor each: as many as the hard limit allows.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 SERVER_PID=
 stop_server() {
@@ -111,6 +130,15 @@ cpu_ticks() {
   echo $((f[11] + f[12]))
 }
 
+# Context switches of process $1 so far, all threads (voluntary + involuntary).
+ctx_switches() {
+  awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { n += $2 } END { print n + 0 }' \
+    /proc/"$1"/task/*/status 2>/dev/null
+}
+
+# Resident set of process $1 in KiB.
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
 # Extracts key=value from a loadgen result line.
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 
@@ -129,7 +157,7 @@ if ((busy > 15)); then
   echo "WARNING: machine not idle before the run (${busy}% of a core busy); msgs/s will be noisy"
 fi
 
-declare -A MSGS CPU_US CPU_PCT OTHER_PCT LOST
+declare -A MSGS CPU_US CPU_PCT OTHER_PCT LOST CS P50 P99 FIRST IDLE_KIB IDLE_SETUP
 FAILED=0
 
 for i in "${!SERVER_NAMES[@]}"; do
@@ -139,7 +167,7 @@ for i in "${!SERVER_NAMES[@]}"; do
     echo "[$name] skipped: $bin not found"
     continue
   fi
-  port=$((41000 + i))
+  port=$((21000 + i)) # below the ephemeral range (32768-60999), which the loadgens fill
   for _ in $(seq 20); do
     port_free "$port" && break
     port=$((port + 10))
@@ -164,14 +192,40 @@ for i in "${!SERVER_NAMES[@]}"; do
   fi
   echo "[$name] $bin listening on port $port (pid $SERVER_PID)"
 
+  if ((IDLE > 0)); then
+    rss0=$(rss_kib "$SERVER_PID")
+    idle_out=$LOGDIR/$name.idle
+    "${PIN_LOADGEN[@]}" "$BUILD/bench/bench_idle_loadgen" --port "$port" --connections "$IDLE" \
+      --hold 3 >"$idle_out" 2>&1 &
+    idle_pid=$!
+    for _ in $(seq 300); do # up to 30 s for every connection to be set up
+      grep -q '^open=' "$idle_out" && break
+      kill -0 "$idle_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if grep -q '^open=' "$idle_out"; then
+      sleep 0.5 # let the server finish what the last echoes started
+      rss1=$(rss_kib "$SERVER_PID")
+      IDLE_KIB[$name]=$(awk -v a="$rss0" -v b="$rss1" -v n="$IDLE" 'BEGIN { printf "%.2f", (b - a) / n }')
+      IDLE_SETUP[$name]=$(field setup_seconds "$(cat "$idle_out")")
+      echo "[$name] idle: $(cat "$idle_out") rss_kib_before=$rss0 rss_kib_open=$rss1"
+    else
+      echo "[$name] idle FAILED: $(cat "$idle_out")" >&2
+      FAILED=1
+    fi
+    wait "$idle_pid" 2>/dev/null || true
+  fi
+
   for j in "${!SCENARIO_NAMES[@]}"; do
     scen=${SCENARIO_NAMES[$j]}
     before=$(cpu_ticks "$SERVER_PID") || { echo "[$name] server died" >&2; FAILED=1; break; }
+    cs_before=$(ctx_switches "$SERVER_PID")
     busy_before=$(machine_busy_ticks)
     rc=0
     # shellcheck disable=SC2086 # SCENARIO_ARGS is a list of words on purpose
-    out=$(timeout "$LOADGEN_TIMEOUT" "${PIN_LOADGEN[@]}" "$LOADGEN" --host 127.0.0.1 \
-      --port "$port" ${SCENARIO_ARGS[$j]} --seconds "$DURATION") || rc=$?
+    out=$(timeout "$LOADGEN_TIMEOUT" "${PIN_LOADGEN[@]}" "${SCENARIO_LOADGEN[$j]:-$LOADGEN}" \
+      --host 127.0.0.1 --port "$port" ${SCENARIO_ARGS[$j]} --seconds "$DURATION") || rc=$?
+    cs_after=$(ctx_switches "$SERVER_PID")
     after=$(cpu_ticks "$SERVER_PID") || after=
     busy_after=$(machine_busy_ticks)
     if [[ $rc != 0 || -z $after ]]; then
@@ -184,6 +238,10 @@ for i in "${!SERVER_NAMES[@]}"; do
     total_secs=$(field total_seconds "$out")
     MSGS[$name/$scen]=$(field msgs_per_sec "$out")
     LOST[$name/$scen]=$(field lost "$out")
+    P50[$name/$scen]=$(field p50_us "$out")
+    P99[$name/$scen]=$(field p99_us "$out")
+    FIRST[$name/$scen]=$(field first_all_ms "$out")
+    CS[$name/$scen]=$(awk -v c="$((cs_after - cs_before))" -v n="$total" 'BEGIN { printf "%.2f", c / n }')
     CPU_US[$name/$scen]=$(awk -v t="$((after - before))" -v hz="$CLK_TCK" -v n="$total" \
       'BEGIN { printf "%.3f", t / hz * 1e6 / n }')
     CPU_PCT[$name/$scen]=$(awk -v t="$((after - before))" -v hz="$CLK_TCK" -v s="$total_secs" \
@@ -211,17 +269,38 @@ echo "seconds per scenario: $DURATION (+0.5 s warm-up); server-cpu = server utim
 echo "threads) in % of one core; other-cpu = everything but server and loadgen (noise: results"
 echo "with other-cpu above ~10% are unreliable, rerun on a quiet machine)"
 [[ $UDP == 1 ]] && echo "lost = datagrams not echoed within 100 ms, over the whole run"
-printf '%-6s %-42s %12s %8s %12s %8s %10s %9s%s\n' server scenario msgs/s vs-raw cpu-us/msg \
-  vs-raw server-cpu other-cpu "$([[ $UDP == 1 ]] && printf ' %8s' lost)"
+printf '%-6s %-42s %12s %8s %12s %8s %7s %10s %9s%s\n' server scenario msgs/s vs-raw cpu-us/msg \
+  vs-raw cs/msg server-cpu other-cpu "$([[ $UDP == 1 ]] && printf ' %8s' lost)"
 for j in "${!SCENARIO_NAMES[@]}"; do
   scen=${SCENARIO_NAMES[$j]}
   for name in "${SERVER_NAMES[@]}"; do
     k=$name/$scen
     [[ -n ${MSGS[$k]:-} ]] || continue
-    printf '%-6s %-42s %12.0f %8s %12s %8s %9s%% %8s%%%s\n' "$name" "$scen (${SCENARIO_DESC[$j]})" \
+    printf '%-6s %-42s %12.0f %8s %12s %8s %7s %9s%% %8s%%%s\n' "$name" "$scen (${SCENARIO_DESC[$j]})" \
       "${MSGS[$k]}" "$(ratio "${MSGS[$k]}" "${MSGS[raw/$scen]:-}")" "${CPU_US[$k]}" \
-      "$(ratio "${CPU_US[$k]}" "${CPU_US[raw/$scen]:-}")" "${CPU_PCT[$k]}" "${OTHER_PCT[$k]}" \
-      "$([[ $UDP == 1 ]] && printf ' %8s' "${LOST[$k]}")"
+      "$(ratio "${CPU_US[$k]}" "${CPU_US[raw/$scen]:-}")" "${CS[$k]}" "${CPU_PCT[$k]}" \
+      "${OTHER_PCT[$k]}" "$([[ $UDP == 1 ]] && printf ' %8s' "${LOST[$k]}")"
   done
 done
+if [[ -n ${P50[raw/conn1000]:-}${P50[pants/conn1000]:-} ]]; then
+  echo
+  echo "conn1000 latency: round trip p50/p99 (us) during the measurement; first-ms = until all"
+  echo "1000 fresh connections had their first echo"
+  printf '%-6s %10s %10s %10s\n' server p50-us p99-us first-ms
+  for name in "${SERVER_NAMES[@]}"; do
+    [[ -n ${P50[$name/conn1000]:-} ]] || continue
+    printf '%-6s %10s %10s %10s\n' "$name" "${P50[$name/conn1000]}" "${P99[$name/conn1000]}" \
+      "${FIRST[$name/conn1000]}"
+  done
+fi
+if ((${#IDLE_KIB[@]} > 0)); then
+  echo
+  echo "idle: $IDLE connections held open; server RSS growth per connection and setup time"
+  printf '%-6s %14s %8s %10s\n' server rss-KiB/conn vs-raw setup-s
+  for name in "${SERVER_NAMES[@]}"; do
+    [[ -n ${IDLE_KIB[$name]:-} ]] || continue
+    printf '%-6s %14s %8s %10s\n' "$name" "${IDLE_KIB[$name]}" \
+      "$(ratio "${IDLE_KIB[$name]}" "${IDLE_KIB[raw]:-}")" "${IDLE_SETUP[$name]}"
+  done
+fi
 exit "$FAILED"
