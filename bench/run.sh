@@ -16,6 +16,8 @@
 #               p50/p99 and the time until all 1000 had their first echo (first-ms)
 #   churn:      bench_churn_loadgen: connect, one 64-byte echo, close, 16 at a time; a
 #               "message" is a whole connection, so cpu-us/msg is the server's CPU per connection
+# and then, for pants alone, worker scaling (BENCH_HEAVY=0 skips it): bench_pants_heavy_echo,
+# whose handler burns 100 us of CPU per message, with PANTS_WORKERS=1 and 2, unpinned.
 # With --udp the servers are the UDP echoes (bench_raw_udp_echo, bench_asio_udp_echo,
 # examples/udp_echo) and bench_udp_loadgen runs:
 #   pingpong: 1 socket, 64-byte datagrams, window 1
@@ -157,6 +159,32 @@ if ((busy > 15)); then
   echo "WARNING: machine not idle before the run (${busy}% of a core busy); msgs/s will be noisy"
 fi
 
+# launch_server NAME INDEX COMMAND...: runs COMMAND PORT on a free port (21000 + INDEX, or
+# the next free one) and waits up to 10 s for its "listening" line. Sets SERVER_PID and port;
+# returns non-zero (with the log on stderr) if it does not come up.
+launch_server() {
+  local name=$1 index=$2
+  shift 2
+  port=$((21000 + index)) # below the ephemeral range (32768-60999), which the loadgens fill
+  for _ in $(seq 20); do
+    port_free "$port" && break
+    port=$((port + 10))
+  done
+  port_free "$port" || { echo "[$name] skipped: no free port found" >&2; return 1; }
+  local log=$LOGDIR/$name.log
+  "$@" "$port" >"$log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    grep -q listening "$log" && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "[$name] FAILED: no 'listening' line within 10 s; log:" >&2
+  tail -n 20 "$log" >&2
+  stop_server
+  return 1
+}
+
 declare -A MSGS CPU_US CPU_PCT OTHER_PCT LOST CS P50 P99 FIRST IDLE_KIB IDLE_SETUP
 FAILED=0
 
@@ -167,29 +195,7 @@ for i in "${!SERVER_NAMES[@]}"; do
     echo "[$name] skipped: $bin not found"
     continue
   fi
-  port=$((21000 + i)) # below the ephemeral range (32768-60999), which the loadgens fill
-  for _ in $(seq 20); do
-    port_free "$port" && break
-    port=$((port + 10))
-  done
-  port_free "$port" || { echo "[$name] skipped: no free port found" >&2; FAILED=1; continue; }
-
-  log=$LOGDIR/$name.log
-  "${PIN_SERVER[@]}" "$bin" "$port" >"$log" 2>&1 &
-  SERVER_PID=$!
-  ready=0
-  for _ in $(seq 100); do # up to 10 s
-    if grep -q listening "$log"; then ready=1; break; fi
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [[ $ready != 1 ]]; then
-    echo "[$name] FAILED: no 'listening' line within 10 s; log:" >&2
-    tail -n 20 "$log" >&2
-    stop_server
-    FAILED=1
-    continue
-  fi
+  launch_server "$name" "$i" "${PIN_SERVER[@]}" "$bin" || { FAILED=1; continue; }
   echo "[$name] $bin listening on port $port (pid $SERVER_PID)"
 
   if ((IDLE > 0)); then
@@ -230,7 +236,7 @@ for i in "${!SERVER_NAMES[@]}"; do
     busy_after=$(machine_busy_ticks)
     if [[ $rc != 0 || -z $after ]]; then
       echo "[$name] $scen FAILED (loadgen exit $rc): $out" >&2
-      tail -n 5 "$log" >&2
+      tail -n 5 "$LOGDIR/$name.log" >&2
       FAILED=1
       continue
     fi
@@ -254,6 +260,27 @@ for i in "${!SERVER_NAMES[@]}"; do
   done
   stop_server
 done
+
+# Worker scaling: the pants echo whose handler burns 100 us of CPU per message, with 1 and then
+# 2 CAF workers, 16 connections x pipeline 1, unpinned (pinning would put both workers on one
+# core). BENCH_HEAVY=0 skips it.
+declare -A HEAVY_MSGS HEAVY_CPU
+HEAVY_BIN=$BUILD/bench/bench_pants_heavy_echo
+if [[ $UDP == 0 && ${BENCH_HEAVY:-1} != 0 && -x $HEAVY_BIN ]]; then
+  for workers in 1 2; do
+    launch_server "heavy$workers" "$((20 + workers))" env PANTS_WORKERS="$workers" "$HEAVY_BIN" ||
+      { FAILED=1; continue; }
+    before=$(cpu_ticks "$SERVER_PID")
+    out=$(timeout "$LOADGEN_TIMEOUT" "$LOADGEN" --host 127.0.0.1 --port "$port" --connections 16 \
+      --size 64 --pipeline 1 --seconds "$DURATION") || { echo "[heavy$workers] FAILED: $out" >&2; FAILED=1; }
+    after=$(cpu_ticks "$SERVER_PID")
+    HEAVY_MSGS[$workers]=$(field msgs_per_sec "$out")
+    HEAVY_CPU[$workers]=$(awk -v t="$((after - before))" -v hz="$CLK_TCK" \
+      -v n="$(field total_messages "$out")" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+    echo "[heavy$workers] $out server_cpu_ticks=$((after - before))"
+    stop_server
+  done
+fi
 
 # ratio A B -> "A/B" formatted as "1.23x", or "-" if either is missing.
 ratio() {
@@ -285,7 +312,7 @@ done
 if [[ -n ${P50[raw/conn1000]:-}${P50[pants/conn1000]:-} ]]; then
   echo
   echo "conn1000 latency: round trip p50/p99 (us) during the measurement; first-ms = until all"
-  echo "1000 fresh connections had their first echo"
+  echo "1000 fresh connections had their first echo (-1: not all did during the run)"
   printf '%-6s %10s %10s %10s\n' server p50-us p99-us first-ms
   for name in "${SERVER_NAMES[@]}"; do
     [[ -n ${P50[$name/conn1000]:-} ]] || continue
@@ -293,7 +320,7 @@ if [[ -n ${P50[raw/conn1000]:-}${P50[pants/conn1000]:-} ]]; then
       "${FIRST[$name/conn1000]}"
   done
 fi
-if ((${#IDLE_KIB[@]} > 0)); then
+if [[ -n ${IDLE_KIB[*]:-} ]]; then
   echo
   echo "idle: $IDLE connections held open; server RSS growth per connection and setup time"
   printf '%-6s %14s %8s %10s\n' server rss-KiB/conn vs-raw setup-s
@@ -302,5 +329,14 @@ if ((${#IDLE_KIB[@]} > 0)); then
     printf '%-6s %14s %8s %10s\n' "$name" "${IDLE_KIB[$name]}" \
       "$(ratio "${IDLE_KIB[$name]}" "${IDLE_KIB[raw]:-}")" "${IDLE_SETUP[$name]}"
   done
+fi
+if [[ -n ${HEAVY_MSGS[1]:-} && -n ${HEAVY_MSGS[2]:-} ]]; then
+  echo
+  echo "heavy: pants, each on_read burns 100 us of CPU; 16 conn x 64 B, pipeline 1, unpinned"
+  printf '%-8s %12s %12s\n' workers msgs/s cpu-us/msg
+  for workers in 1 2; do
+    printf '%-8s %12.0f %12s\n' "$workers" "${HEAVY_MSGS[$workers]}" "${HEAVY_CPU[$workers]}"
+  done
+  echo "scaling, 2 workers / 1 worker: $(ratio "${HEAVY_MSGS[2]}" "${HEAVY_MSGS[1]}")"
 fi
 exit "$FAILED"
