@@ -16,7 +16,7 @@ net_error errno_error(int code) { return net_error{code, std::strerror(code)}; }
 
 fake_stream::fake_stream(std::shared_ptr<event_sink> sink, const void* key)
     : owner(key), sink_(std::move(sink)), high_water_(stream_socket::default_high_water),
-      low_water_(stream_socket::default_low_water) {}
+      low_water_(stream_socket::default_low_water), credit_(stream_socket::inflight_limit) {}
 
 void fake_stream::adopted(std::shared_ptr<event_sink> sink, const void* key) {
   sink_ = std::move(sink);
@@ -89,7 +89,7 @@ bool fake_stream::write(std::string_view data) {
     return false;
   }
   written.append(data);
-  return !std::exchange(drain_reported_, true);
+  return drain_.try_report();
 }
 
 // The region is read at queue time: what the peer would receive.
@@ -118,7 +118,7 @@ void fake_stream::flush_queue() {
     return;
   written.append(queued_);
   queued_.clear();
-  if (sink_ && !std::exchange(drain_reported_, true))
+  if (sink_ && drain_.try_report())
     sink_->deliver(drained_msg{});
   if (write_shut_)
     write_shut_done = true;
@@ -181,9 +181,7 @@ void fake_stream::set_write_marks(std::size_t high, std::size_t low) {
   low_water_ = low;
 }
 
-bool fake_stream::paused() const noexcept {
-  return inflight_ > stream_socket::inflight_limit || hwm_paused_;
-}
+bool fake_stream::paused() const noexcept { return credit_.paused() || hwm_paused_; }
 
 std::size_t fake_stream::held_bytes() const noexcept {
   std::size_t n = 0;
@@ -214,7 +212,7 @@ void fake_stream::release_held() {
   while (!held_.empty() && !paused() && state_ != state::closed && sink_) {
     auto bytes = std::move(held_.front());
     held_.pop_front();
-    inflight_ += bytes.size();
+    credit_.charge(bytes.size());
     sink_->deliver(chunk_msg{std::move(bytes)});
   }
   if (held_.empty() && eof_pending_ && !eof_sent_ && state_ != state::closed && sink_) {
@@ -224,8 +222,7 @@ void fake_stream::release_held() {
 }
 
 void fake_stream::consumed(std::size_t n) {
-  inflight_ -= n;
-  if (inflight_ <= stream_socket::inflight_limit / 2)
+  if (credit_.release(n))
     release_held();
 }
 
