@@ -272,18 +272,20 @@ void stream_socket::before_interest_update_locked() {
     hwm_paused_ = false;
 }
 
-void stream_socket::throw_unless_writable_locked() const {
-  if (state_ != state::open || close_requested_ || write_shut_)
-    throw state_error(state_ == state::closed || close_requested_
-                          ? "pants: write on a closed channel"
-                      : state_ == state::ending ? "pants: write after end()"
-                      : write_shut_             ? "pants: write after shutdown_write()"
-                                                : "pants: write before the channel is connected");
+const char* stream_socket::write_refusal(state st, bool close_requested, bool write_shut) noexcept {
+  if (st == state::closed || close_requested)
+    return "pants: write on a closed channel";
+  if (st == state::ending)
+    return "pants: write after end()";
+  if (write_shut)
+    return "pants: write after shutdown_write()";
+  return st == state::open ? nullptr : "pants: write before the channel is connected";
 }
 
 bool stream_socket::write(std::string_view data) {
   std::unique_lock<std::mutex> lock(mtx_);
-  throw_unless_writable_locked();
+  if (auto refusal = write_refusal(state_, close_requested_, write_shut_))
+    throw state_error(refusal);
   if (data.empty())
     return false;
   if (!queue_.empty()) {

@@ -120,6 +120,11 @@ public:
   /// Engine-thread entry point. Must be called in the engine thread.
   void handle_io(std::uint32_t events) override;
 
+  /// Why `write` is refused in `st` (with a close requested, the write side
+  /// shut), or nullptr when it is allowed. Shared with the mock engine's
+  /// fake stream, so both say the same.
+  static const char* write_refusal(state st, bool close_requested, bool write_shut) noexcept;
+
 private:
   stream_socket(engine& eng, std::shared_ptr<event_sink> sink);
 
@@ -136,9 +141,6 @@ private:
   void on_readable();
   void on_writable();
   void fail(bool reading, int code);
-
-  // Any thread, mtx_ held.
-  void throw_unless_writable_locked() const;
 
   // -- any thread, under mtx_ --------------------------------------------------------
   write_queue queue_; // bytes() also lock-free

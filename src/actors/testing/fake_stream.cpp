@@ -66,12 +66,8 @@ void fake_stream::complete_connect(std::size_t target) {
 }
 
 void fake_stream::throw_unless_writable() const {
-  if (state_ != state::open || close_requested_ || write_shut_)
-    throw state_error(state_ == state::closed || close_requested_
-                          ? "pants: write on a closed channel"
-                      : state_ == state::ending ? "pants: write after end()"
-                      : write_shut_             ? "pants: write after shutdown_write()"
-                                                : "pants: write before the channel is connected");
+  if (auto refusal = stream_socket::write_refusal(state_, close_requested_, write_shut_))
+    throw state_error(refusal);
 }
 
 bool fake_stream::write(std::string_view data) {

@@ -2,6 +2,7 @@
 
 #include "pants/channels/drain_latch.hpp"
 #include "pants/channels/read_credit.hpp"
+#include "pants/channels/socket_core.hpp"
 #include "pants/channels/stream_io.hpp"
 
 #include <cstddef>
@@ -23,7 +24,8 @@ namespace pants::testing::detail {
 /// under the same read flow control. One thread only (the test's).
 class fake_stream final : public stream_io {
 public:
-  enum class state { idle, connecting, open, ending, closed };
+  /// The real socket's states.
+  using state = socket_core::state;
 
   fake_stream(std::shared_ptr<event_sink> sink, const void* owner);
 
