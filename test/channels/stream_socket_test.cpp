@@ -20,8 +20,6 @@ using namespace pants::test;
 
 namespace {
 
-using events = std::vector<std::string>;
-
 /// A raw, non-blocking descriptor the test holds as the socket's peer.
 struct peer_fd {
   int fd = -1;
@@ -96,6 +94,19 @@ struct raw_listener {
   int accept_one() { return ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC); }
 };
 
+/// A client stream socket connected to a raw listener on 127.0.0.1.
+struct client_fixture {
+  engine eng;
+  raw_listener listener;
+  std::shared_ptr<recording_sink> sink = std::make_shared<recording_sink>();
+  std::shared_ptr<stream_socket> sock = stream_socket::make(eng, sink);
+
+  client_fixture() {
+    sock->connect({listener.where});
+    BOOST_REQUIRE(poll_until(eng, [&] { return sink->saw("connected"); }));
+  }
+};
+
 } // namespace
 
 BOOST_FIXTURE_TEST_CASE(an_adopted_socket_reports_connected_chunks_eof_and_closed_in_order,
@@ -113,13 +124,7 @@ BOOST_FIXTURE_TEST_CASE(an_adopted_socket_reports_connected_chunks_eof_and_close
   BOOST_TEST(eng.size() == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(a_client_connects_to_loopback_and_reports_connected) {
-  engine eng;
-  raw_listener listener;
-  auto sink = std::make_shared<recording_sink>();
-  auto sock = stream_socket::make(eng, sink);
-  sock->connect({listener.where});
-  BOOST_REQUIRE(poll_until(eng, [&] { return sink->saw("connected"); }));
+BOOST_FIXTURE_TEST_CASE(a_client_connects_to_loopback_and_reports_connected, client_fixture) {
   BOOST_TEST(sock->remote_address() == listener.where.to_string());
   BOOST_TEST(sock->writable());
   sock->close();
@@ -241,13 +246,7 @@ BOOST_FIXTURE_TEST_CASE(close_discards_queued_output_and_reports_closed_once, pa
   BOOST_TEST(sink->events() == (events{"connected", "closed"}), boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(closed_msg_comes_once_and_last_after_a_peer_reset) {
-  engine eng;
-  raw_listener listener;
-  auto sink = std::make_shared<recording_sink>();
-  auto sock = stream_socket::make(eng, sink);
-  sock->connect({listener.where});
-  BOOST_REQUIRE(poll_until(eng, [&] { return sink->saw("connected"); }));
+BOOST_FIXTURE_TEST_CASE(closed_msg_comes_once_and_last_after_a_peer_reset, client_fixture) {
   peer_fd peer;
   peer.fd = listener.accept_one();
   BOOST_REQUIRE(peer.fd >= 0);

@@ -17,6 +17,9 @@
 
 namespace pants::test {
 
+/// What a recording_sink saw, in order.
+using events = std::vector<std::string>;
+
 /// Records events in order: "connected", "connect_failed:<errno>",
 /// "chunk" (bytes go to `data()`), "eof", "packet:<bytes>", "drained",
 /// "read_error:<errno>", "write_error:<errno>", "listening", "accepted",
@@ -101,6 +104,11 @@ private:
   std::vector<int> fds_;
 };
 
+/// For BOOST_CHECK_EXCEPTION: an exception whose `code()` is `errno_value`.
+inline auto has_code(int errno_value) {
+  return [errno_value](const auto& e) { return e.code() == errno_value; };
+}
+
 /// Polls `eng` (10 ms at most per iteration) until `done()` holds or
 /// `limit` has passed; returns whether it held. Calls `step()` (if any)
 /// before every iteration, e.g. to let a peer read or write.
@@ -123,6 +131,12 @@ inline bool poll_until(engine& eng, const std::function<bool()>& done,
 inline void poll_a_while(engine& eng, int n = 20) {
   for (int i = 0; i < n; ++i)
     eng.poll(std::chrono::milliseconds(1));
+}
+
+/// True when `sink` has still seen nothing after `poll_a_while(eng)`.
+inline bool stays_silent(engine& eng, const recording_sink& sink) {
+  poll_a_while(eng);
+  return sink.events().empty();
 }
 
 } // namespace pants::test
