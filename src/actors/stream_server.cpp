@@ -95,7 +95,7 @@ std::string stream_server::local_address() const {
 
 bool stream_server::listening() const noexcept {
   std::lock_guard<std::mutex> guard(mtx_);
-  return listener_ && !listener_->closed();
+  return listener_ && !listener_->is_closed();
 }
 
 void stream_server::close() {

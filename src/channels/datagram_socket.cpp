@@ -4,21 +4,15 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <vector>
 
 namespace pants {
 
 namespace {
-
-bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
-
-net_error os_net_error(int code, const std::string& context) {
-  return net_error{code, std::string(std::strerror(code)) + " (" + context + ")"};
-}
 
 std::string describe(const endpoint& e) {
   auto s = e.to_string();
@@ -33,15 +27,14 @@ constexpr std::chrono::milliseconds max_retry_delay{50};
 } // namespace
 
 datagram_socket::datagram_socket(engine& eng, std::shared_ptr<event_sink> sink)
-    : engine_(eng), sink_(std::move(sink)) {}
+    : socket_core(eng, std::move(sink), inflight_limit, datagram_overhead) {}
 
-// The socket file goes before the socket: once closed, its inode number
-// may be reused by a successor's file at the same path (see stream_listener).
+// The socket file goes before the socket (socket_core's destructor closes
+// it): once closed, its inode number may be reused by a successor's file at
+// the same path (see stream_listener).
 datagram_socket::~datagram_socket() {
-  if (fd_ >= 0) {
+  if (fd_ >= 0)
     file_.remove();
-    ::close(fd_);
-  }
 }
 
 std::shared_ptr<datagram_socket> datagram_socket::make(engine& eng,
@@ -73,8 +66,7 @@ void datagram_socket::bind(const endpoint& where) {
   local_ = endpoint::local_of(fd);
   state_ = state::open;
   // Posted even from the engine thread: registering takes mtx_, held here.
-  auto self = shared_from_this();
-  engine_.post([self] { self->register_in_engine(true); });
+  engine_.post([self = self<datagram_socket>()] { self->register_in_engine(true); });
 }
 
 // The first write of a socket that never listened: an unbound socket of
@@ -96,31 +88,23 @@ int datagram_socket::open_locked(int family) {
   fd_ = fd;
   family_ = family;
   state_ = state::open;
-  auto self = shared_from_this();
-  engine_.post([self] { self->register_in_engine(false); }); // as in bind
+  engine_.post([self = self<datagram_socket>()] { self->register_in_engine(false); }); // as in bind
   return fd;
 }
 
 void datagram_socket::register_in_engine(bool listening) {
-  std::uint32_t mask;
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (state_ == state::closed || fd_ < 0 || registered_)
-      return;
-    mask = mask_locked();
-  }
-  engine_.add(fd_, mask, shared_from_this());
-  registered_ = true;
-  if (listening && sink_)
-    sink_->deliver(listening_msg{});
+  PANTS_ASSERT_IN_LOOP(engine_);
+  if (socket_core::register_in_engine() && listening)
+    report(listening_msg{});
 }
 
 void datagram_socket::handle_io(std::uint32_t events) {
+  PANTS_ASSERT_IN_LOOP(engine_);
   if (state_ == state::closed)
     return;
   bool handled = false;
   if ((events & (io_event::readable | io_event::error | io_event::hangup)) && reading() &&
-      !flow_paused_) {
+      !credit_.paused()) {
     on_readable();
     handled = true;
   }
@@ -135,8 +119,9 @@ void datagram_socket::handle_io(std::uint32_t events) {
 }
 
 void datagram_socket::on_readable() {
+  PANTS_ASSERT_IN_LOOP(engine_);
   static thread_local char buf[max_datagram];
-  for (int i = 0; i < read_batch && reading() && !flow_paused_; ++i) {
+  for (int i = 0; i < read_batch && reading() && !credit_.paused(); ++i) {
     endpoint from;
     iovec iov{buf, sizeof buf};
     msghdr msg{};
@@ -144,43 +129,34 @@ void datagram_socket::on_readable() {
     msg.msg_namelen = endpoint::capacity();
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT);
+    ssize_t n = retry_on_eintr([&] { return ::recvmsg(fd_, &msg, MSG_DONTWAIT); });
     if (n < 0) {
-      int err = errno;
-      if (err == EINTR)
-        continue;
       // An error from an earlier send (ICMP) belongs to that datagram: the
       // socket goes on.
-      if (!would_block(err) && sink_)
-        sink_->deliver(read_error_msg{os_net_error(err, "receiving")});
+      if (int err = errno; !would_block(err))
+        report(read_error_msg{os_net_error(err, "receiving")});
       return;
     }
     from.resize(msg.msg_namelen);
     if (msg.msg_flags & MSG_TRUNC) {
-      if (sink_)
-        sink_->deliver(read_error_msg{
-            os_net_error(EMSGSIZE, "a datagram from " + describe(from) + " was larger than " +
-                                       std::to_string(max_datagram) + " bytes and was dropped")});
+      report(read_error_msg{
+          os_net_error(EMSGSIZE, "a datagram from " + describe(from) + " was larger than " +
+                                     std::to_string(max_datagram) + " bytes and was dropped")});
       continue;
     }
     auto size = static_cast<std::size_t>(n);
-    if (inflight_ += size + datagram_overhead; inflight_ > inflight_limit) {
-      flow_paused_ = true;
-      // The actor may have caught up between the add and the flag.
-      if (inflight_ <= inflight_limit / 2)
-        flow_paused_ = false;
+    if (credit_.charge(size))
       update_interest();
-    }
-    if (sink_)
-      sink_->deliver(packet_msg{std::string(buf, size), from});
+    report(packet_msg{std::string(buf, size), from});
   }
 }
 
 void datagram_socket::clear_socket_error() {
+  PANTS_ASSERT_IN_LOOP(engine_);
   int err = 0;
   socklen_t len = sizeof err;
-  if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0 && sink_)
-    sink_->deliver(read_error_msg{os_net_error(err, "pending socket error")});
+  if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0)
+    report(read_error_msg{os_net_error(err, "pending socket error")});
 }
 
 bool datagram_socket::send_locked(std::string_view data, const endpoint& to, int& err) {
@@ -189,25 +165,21 @@ bool datagram_socket::send_locked(std::string_view data, const endpoint& to, int
     err = EMSGSIZE; // UDP refuses it anyway; a Unix receiver could not read it
     return true;
   }
-  for (;;) {
-    ssize_t n =
-        ::sendto(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT, to.data(), to.size());
-    if (n >= 0)
-      return true;
-    if (errno == EINTR)
-      continue;
-    if (would_block(errno))
-      return false;
-    err = errno;
+  ssize_t n = retry_on_eintr([&] {
+    return ::sendto(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT, to.data(),
+                    to.size());
+  });
+  if (n >= 0)
     return true;
-  }
+  if (would_block(errno))
+    return false;
+  err = errno;
+  return true;
 }
 
-void datagram_socket::report_send_error_locked(int err, const endpoint& to, std::size_t size) {
-  if (sink_)
-    sink_->deliver(
-        write_error_msg{os_net_error(err, "a datagram of " + std::to_string(size) + " bytes to " +
-                                              describe(to) + " was dropped")});
+write_error_msg datagram_socket::refusal(const refused& r) {
+  return write_error_msg{os_net_error(r.err, "a datagram of " + std::to_string(r.size) +
+                                                 " bytes to " + describe(r.to) + " was dropped")};
 }
 
 bool datagram_socket::write(std::string_view data, const endpoint& to) {
@@ -226,8 +198,10 @@ bool datagram_socket::write(std::string_view data, const endpoint& to) {
     int err = 0;
     if (send_locked(data, dest, err)) {
       if (err == 0)
-        return !drain_reported_.exchange(true);
-      report_send_error_locked(err, dest, data.size());
+        return drain_.try_report();
+      deliver_unlocked(lock, [r = refused{err, dest, data.size()}](event_sink& sink) {
+        sink.deliver(refusal(r));
+      });
       return false;
     }
   }
@@ -241,7 +215,9 @@ bool datagram_socket::write(std::string_view data, const endpoint& to) {
 }
 
 void datagram_socket::flush() {
-  bool close_after = false, blocked = false;
+  PANTS_ASSERT_IN_LOOP(engine_);
+  bool close_after = false, blocked = false, drained = false;
+  std::vector<refused> refusals; // reported after the unlock, in order
   {
     std::lock_guard<std::mutex> guard(mtx_);
     if (state_ == state::closed || fd_ < 0 || queue_.empty())
@@ -254,17 +230,20 @@ void datagram_socket::flush() {
         break;
       }
       if (err != 0)
-        report_send_error_locked(err, d.to, d.data.size());
+        refusals.push_back(refused{err, d.to, d.data.size()});
       queued_bytes_ -= d.data.size();
       queue_.pop_front();
     }
     if (!blocked) {
       retry_delay_ = std::chrono::milliseconds{0};
-      if (sink_ && !drain_reported_.exchange(true))
-        sink_->deliver(drained_msg{});
+      drained = sink_ && drain_.try_report();
       close_after = state_ == state::ending;
     }
   }
+  for (auto& r : refusals)
+    report(refusal(r));
+  if (drained)
+    report(drained_msg{});
   if (close_after)
     close_now();
   else if (blocked && family_ == AF_UNIX)
@@ -287,7 +266,7 @@ void datagram_socket::arm_retry() {
   retry_delay_ =
       std::min(max_retry_delay, std::max(std::chrono::milliseconds{1}, retry_delay_ * 2));
   armed_ = true;
-  std::weak_ptr<datagram_socket> weak = shared_from_this();
+  std::weak_ptr<datagram_socket> weak = self<datagram_socket>();
   retry_ = engine_.defer(retry_delay_, [weak] {
     if (auto self = weak.lock()) {
       {
@@ -299,69 +278,15 @@ void datagram_socket::arm_retry() {
   });
 }
 
-std::uint32_t datagram_socket::mask_locked() const {
+std::uint32_t datagram_socket::interest_locked() const {
   if (fd_ < 0 || state_ == state::closed)
     return 0;
   std::uint32_t mask = 0;
-  if (state_ == state::open && !close_requested_ && !flow_paused_)
+  if (state_ == state::open && !close_requested_ && !credit_.paused())
     mask |= io_event::readable;
   if (!queue_.empty() && family_ != AF_UNIX)
     mask |= io_event::writable;
   return mask;
-}
-
-void datagram_socket::update_interest() {
-  std::uint32_t mask;
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (!registered_ || state_ == state::closed)
-      return;
-    mask = mask_locked();
-  }
-  engine_.modify(fd_, mask);
-}
-
-void datagram_socket::request_interest_update() {
-  auto self = shared_from_this();
-  interest_update_(engine_, [self] { self->update_interest(); });
-}
-
-void datagram_socket::end() {
-  bool empty;
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (state_ == state::closed || state_ == state::ending || close_requested_)
-      return;
-    if (state_ == state::idle) {
-      close_requested_ = true; // never opened: nothing to flush
-      empty = true;
-    } else {
-      state_ = state::ending;
-      empty = queue_.empty();
-    }
-  }
-  auto self = shared_from_this();
-  if (empty)
-    engine_.run_in_loop([self] { self->close_now(); });
-  else
-    request_interest_update(); // stop reading; the flush that empties the queue closes
-}
-
-void datagram_socket::close() {
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (state_ == state::closed || close_requested_)
-      return;
-    close_requested_ = true;
-  }
-  auto self = shared_from_this();
-  engine_.run_in_loop([self] { self->close_now(); });
-}
-
-void datagram_socket::consumed(std::size_t n) {
-  inflight_ -= n + datagram_overhead;
-  if (inflight_ <= inflight_limit / 2 && flow_paused_.exchange(false))
-    request_interest_update();
 }
 
 endpoint datagram_socket::local() const {
@@ -369,34 +294,20 @@ endpoint datagram_socket::local() const {
   return fd_ >= 0 ? endpoint::local_of(fd_) : local_;
 }
 
-void datagram_socket::close_now() {
-  int fd;
-  std::shared_ptr<event_sink> sink;
-  timer retry;
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (state_ == state::closed)
-      return;
-    state_ = state::closed;
-    fd = fd_;
-    if (fd >= 0)
-      local_ = endpoint::local_of(fd);
-    fd_ = -1;
-    queue_.clear();
-    queued_bytes_ = 0;
-    sink = std::move(sink_);
-    retry = retry_;
-  }
-  retry.cancel();
-  if (registered_) {
-    engine_.remove(fd);
-    registered_ = false;
-  }
+void datagram_socket::discard_locked() noexcept {
+  PANTS_ASSERT_IN_LOOP(engine_);
+  if (fd_ >= 0)
+    local_ = endpoint::local_of(fd_);
+  queue_.clear();
+  queued_bytes_ = 0;
+}
+
+// No thread touches retry_ after the close: arm_retry checks the state
+// under the lock.
+void datagram_socket::before_close_unlocked() {
+  PANTS_ASSERT_IN_LOOP(engine_);
+  retry_.cancel();
   file_.remove();
-  if (fd >= 0)
-    ::close(fd);
-  if (sink)
-    sink->deliver(closed_msg{});
 }
 
 } // namespace pants

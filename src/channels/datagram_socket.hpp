@@ -1,9 +1,9 @@
 #pragma once
 
 #include "pants/channels/address.hpp"
-#include "pants/channels/coalesced_post.hpp"
 #include "pants/channels/datagram_io.hpp"
 #include "pants/channels/event_sink.hpp"
+#include "pants/channels/socket_core.hpp"
 #include "pants/channels/unix_socket_file.hpp"
 #include "pants/engine/engine.hpp"
 #include "pants/engine/timer.hpp"
@@ -33,11 +33,10 @@ namespace pants {
 /// `consumed` and the getters are safe from any thread (a mutex guards the
 /// descriptor, state and queue). Owned through shared_ptr; the engine holds
 /// it while registered.
-class datagram_socket final : public io_handler,
-                              public datagram_io,
-                              public std::enable_shared_from_this<datagram_socket> {
+class datagram_socket final : public socket_core, public datagram_io {
 public:
-  enum class state { idle, open, ending, closed };
+  /// idle, open, ending, closed (never connecting).
+  using state = socket_core::state;
 
   /// The largest datagram read or sent (every UDP datagram fits). A larger
   /// one received is dropped with a `read_error_msg` (EMSGSIZE).
@@ -78,26 +77,28 @@ public:
 
   /// No more writes: flushes the queue, then closes. Idempotent; a no-op
   /// once closing. Safe from any thread.
-  void end() override;
+  void end() override { request_end(); }
 
   /// Closes at once, discarding queued datagrams. Idempotent; `closed_msg`
   /// follows as its own event. Safe from any thread.
-  void close() override;
+  void close() override { request_close(); }
 
   /// The actor has processed one datagram of `n` bytes: lets the engine
   /// read again if it paused for flow control. Safe from any thread.
-  void consumed(std::size_t n) override;
+  void consumed(std::size_t n) override { release_credit(n); }
 
   /// The channel has handled a drain: the next one may be reported again.
-  void drain_seen() noexcept override { drain_reported_ = false; }
+  /// Safe from any thread.
+  void drain_seen() noexcept override { drain_.seen(); }
 
   /// Bytes queued and not yet handed to the kernel. Safe from any thread.
   std::size_t bytes_queued() const noexcept override { return queued_bytes_.load(); }
 
-  state current_state() const noexcept { return state_.load(); }
-  /// True while received datagrams are delivered: open, not ending or closing.
+  /// True while received datagrams are delivered: open, not ending or
+  /// closing. Safe from any thread.
   bool reading() const noexcept override { return state_ == state::open && !close_requested_; }
-  bool is_closed() const noexcept override { return state_ == state::closed; }
+  /// True once closed. Safe from any thread.
+  bool is_closed() const noexcept override { return socket_core::is_closed(); }
   /// The bound address (with the real port after binding port 0; the
   /// kernel's choice after an implicit open); empty before. Safe from any
   /// thread.
@@ -111,47 +112,50 @@ private:
     std::string data;
     endpoint to;
   };
+  /// A datagram the system refused, to report once the lock is released.
+  struct refused {
+    int err;
+    endpoint to;
+    std::size_t size;
+  };
 
   datagram_socket(engine& eng, std::shared_ptr<event_sink> sink);
 
-  int open_locked(int family);
+  // socket_core's hooks.
+  std::uint32_t interest_locked() const override;
+  bool output_empty_locked() const override { return queue_.empty(); }
+  void discard_locked() noexcept override;
+  void before_close_unlocked() override;
+
+  // Engine thread only.
   void register_in_engine(bool listening);
   void on_readable();
   void flush();
+  void clear_socket_error();
+
+  // Any thread.
   void schedule_flush();
   void arm_retry();
-  void update_interest();
-  void request_interest_update();
-  void clear_socket_error();
-  void close_now();
 
-  // Called with mtx_ held.
+  // Any thread, mtx_ held.
+  int open_locked(int family);
   bool send_locked(std::string_view data, const endpoint& to, int& err);
-  void report_send_error_locked(int err, const endpoint& to, std::size_t size);
-  std::uint32_t mask_locked() const;
 
-  engine& engine_;
-  mutable std::mutex mtx_;
-  std::shared_ptr<event_sink> sink_;
-  int fd_ = -1;
+  static write_error_msg refusal(const refused& r);
+
+  // -- any thread, under mtx_ -------------------------------------------------------
   int family_ = AF_UNSPEC;
-  endpoint local_;
-  unix_socket_file file_;
-  std::atomic<state> state_{state::idle};
-  std::atomic<bool> close_requested_{false};
+  endpoint local_; // kept after the close, for local()
   std::deque<outgoing> queue_;
-  std::atomic<std::size_t> queued_bytes_{0};
   timer retry_; // Unix sockets: the next attempt to flush the queue
   std::chrono::milliseconds retry_delay_{0};
   bool armed_ = false;
 
-  std::atomic<bool> drain_reported_{false};
-  coalesced_post interest_update_;
-  std::atomic<std::size_t> inflight_{0};
-  std::atomic<bool> flow_paused_{false};
+  // -- atomic: read from any thread, written under mtx_ -------------------------------
+  std::atomic<std::size_t> queued_bytes_{0};
 
-  // Engine thread only.
-  bool registered_ = false;
+  // -- set by bind under mtx_, then used by the engine thread only ----------------------
+  unix_socket_file file_;
 };
 
 } // namespace pants

@@ -13,7 +13,7 @@ public:
   /// Stops accepting; `closed_msg` follows. Idempotent.
   virtual void close() = 0;
   /// True once closed.
-  virtual bool closed() const noexcept = 0;
+  virtual bool is_closed() const noexcept = 0;
   /// The bound address.
   virtual const endpoint& local() const noexcept = 0;
 };

@@ -18,14 +18,18 @@ int open_spare() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
 stream_listener::stream_listener(engine& eng, int fd, unix_socket_file file,
                                  std::shared_ptr<event_sink> sink)
-    : engine_(eng), fd_(fd), spare_fd_(open_spare()), local_(endpoint::local_of(fd)),
-      file_(std::move(file)), sink_(std::move(sink)) {}
+    // A listener's credit is never charged: it hands over descriptors, not
+    // bytes, and the kernel's backlog is its flow control.
+    : socket_core(eng, std::move(sink), 1), local_(endpoint::local_of(fd)), spare_fd_(open_spare()),
+      file_(std::move(file)) {
+  fd_ = fd;
+  state_ = state::open;
+}
 
+// socket_core's destructor closes a descriptor never closed.
 stream_listener::~stream_listener() {
-  if (fd_ >= 0) {
+  if (fd_ >= 0)
     file_.remove(); // before the close: see unix_socket_file::remove
-    ::close(fd_);
-  }
   if (spare_fd_ >= 0)
     ::close(spare_fd_);
 }
@@ -56,26 +60,26 @@ std::shared_ptr<stream_listener> stream_listener::listen(engine& eng, const endp
   }
   auto self = std::shared_ptr<stream_listener>(
       new stream_listener(eng, fd, std::move(file), std::move(sink)));
-  eng.run_in_loop([self] { self->register_in_engine(); });
+  eng.run_in_loop([self] { self->listening_in_engine(); });
   return self;
 }
 
-void stream_listener::register_in_engine() {
-  if (closed_)
-    return;
-  engine_.add(fd_, io_event::readable, shared_from_this());
-  registered_ = true;
-  sink_->deliver(listening_msg{});
+void stream_listener::listening_in_engine() {
+  PANTS_ASSERT_IN_LOOP(engine_);
+  if (register_in_engine())
+    report(listening_msg{});
 }
 
 void stream_listener::handle_io(std::uint32_t) {
-  for (int i = 0; i < accept_batch && !closed_; ++i) {
-    int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  PANTS_ASSERT_IN_LOOP(engine_);
+  for (int i = 0; i < accept_batch && !is_closed(); ++i) {
+    int fd = retry_on_eintr(
+        [this] { return ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC); });
     if (fd >= 0) {
-      sink_->deliver(accepted_msg{fd, endpoint::peer_of(fd).to_string()});
+      report(accepted_msg{fd, endpoint::peer_of(fd).to_string()});
       continue;
     }
-    if (errno == EINTR || errno == ECONNABORTED)
+    if (errno == ECONNABORTED)
       continue;
     if (errno == EMFILE || errno == ENFILE)
       accept_after_emfile();
@@ -88,6 +92,7 @@ void stream_listener::handle_io(std::uint32_t) {
 // connection and close it at once (the client sees a reset, not a hang),
 // then take the spare back. Accepting resumes normally once fds free up.
 void stream_listener::accept_after_emfile() {
+  PANTS_ASSERT_IN_LOOP(engine_);
   if (spare_fd_ < 0) {
     spare_fd_ = open_spare();
     return;
@@ -99,24 +104,9 @@ void stream_listener::accept_after_emfile() {
   spare_fd_ = open_spare();
 }
 
-void stream_listener::close() {
-  if (close_requested_.exchange(true))
-    return;
-  engine_.run_in_loop([self = shared_from_this()] { self->close_now(); });
-}
-
-void stream_listener::close_now() {
-  if (closed_.exchange(true))
-    return;
-  if (registered_) {
-    engine_.remove(fd_);
-    registered_ = false;
-  }
+void stream_listener::before_close_unlocked() {
+  PANTS_ASSERT_IN_LOOP(engine_);
   file_.remove();
-  ::close(fd_);
-  fd_ = -1;
-  auto sink = std::move(sink_);
-  sink->deliver(closed_msg{});
 }
 
 } // namespace pants

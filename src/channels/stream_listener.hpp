@@ -3,27 +3,25 @@
 #include "pants/channels/address.hpp"
 #include "pants/channels/event_sink.hpp"
 #include "pants/channels/listener_io.hpp"
+#include "pants/channels/socket_core.hpp"
 #include "pants/channels/unix_socket_file.hpp"
 #include "pants/engine/engine.hpp"
 
-#include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 
 namespace pants {
 
 /// A listening stream socket on an engine. Reports `listening_msg` once
 /// registered, one `accepted_msg` per accepted connection (the receiver owns
-/// its descriptor), and `closed_msg` once closed.
+/// its descriptor), and `closed_msg` once closed. Registration and the close
+/// path are `socket_core`'s (the interest is always "readable").
 ///
 /// `listen` binds in the calling thread so errors surface at the call;
 /// accepting happens in the engine thread. `close` and the getters are safe
 /// from any thread. Owned through shared_ptr; the engine holds it while
 /// registered.
-class stream_listener final : public io_handler,
-                              public listener_io,
-                              public std::enable_shared_from_this<stream_listener> {
+class stream_listener final : public socket_core, public listener_io {
 public:
   /// Most connections accepted per readiness event, so one busy listener
   /// cannot monopolise an iteration.
@@ -40,31 +38,36 @@ public:
 
   /// Stops accepting and closes the socket; `closed_msg` follows.
   /// Idempotent. Safe from any thread.
-  void close() override;
+  void close() override { request_close(); }
 
   /// The bound address (with the real port when listening on port 0).
+  /// Safe from any thread (set before `listen` returns, never changed).
   const endpoint& local() const noexcept override { return local_; }
 
-  bool closed() const noexcept override { return closed_.load(); }
+  /// True once closed. Safe from any thread.
+  bool is_closed() const noexcept override { return socket_core::is_closed(); }
 
   /// Must be called in the engine thread.
   void handle_io(std::uint32_t events) override;
 
 private:
   stream_listener(engine& eng, int fd, unix_socket_file file, std::shared_ptr<event_sink> sink);
-  void register_in_engine();
-  void close_now();
+
+  // socket_core's hooks.
+  std::uint32_t interest_locked() const override { return io_event::readable; }
+  bool output_empty_locked() const override { return true; }
+  void before_close_unlocked() override;
+
+  // Engine thread only.
+  void listening_in_engine();
   void accept_after_emfile();
 
-  engine& engine_;
-  int fd_;
+  // -- immutable after construction ---------------------------------------------------
+  const endpoint local_;
+
+  // -- engine thread only (and the destructor) ------------------------------------------
   int spare_fd_;
-  endpoint local_;
   unix_socket_file file_;
-  std::shared_ptr<event_sink> sink_;
-  std::atomic<bool> closed_{false};
-  std::atomic<bool> close_requested_{false};
-  bool registered_ = false;
 };
 
 } // namespace pants

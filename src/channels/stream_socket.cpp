@@ -2,16 +2,13 @@
 
 #include "pants/channels/errors.hpp"
 
-#include <algorithm>
 #include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <fcntl.h>
 #include <mutex>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace pants {
@@ -28,10 +25,6 @@ void ignore_sigpipe_once() {
       ::signal(SIGPIPE, SIG_IGN);
   });
 }
-
-bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
-
-net_error os_net_error(int code) { return net_error{code, std::strerror(code)}; }
 
 void set_nodelay(int fd, int family) {
   if (family != AF_INET && family != AF_INET6)
@@ -54,13 +47,8 @@ net_error connect_net_error(int code, const endpoint& target) {
 } // namespace
 
 stream_socket::stream_socket(engine& eng, std::shared_ptr<event_sink> sink)
-    : engine_(eng), sink_(std::move(sink)) {
+    : socket_core(eng, std::move(sink), inflight_limit) {
   ignore_sigpipe_once();
-}
-
-stream_socket::~stream_socket() {
-  if (fd_ >= 0)
-    ::close(fd_);
 }
 
 std::shared_ptr<stream_socket> stream_socket::make(engine& eng, std::shared_ptr<event_sink> sink) {
@@ -81,22 +69,13 @@ std::shared_ptr<stream_socket> stream_socket::adopt(engine& eng, int fd,
 }
 
 void stream_socket::start() {
-  auto self = shared_from_this();
-  engine_.run_in_loop([self] { self->register_in_engine(); });
+  engine_.run_in_loop([self = self<stream_socket>()] { self->connected_in_engine(); });
 }
 
-void stream_socket::register_in_engine() {
-  std::uint32_t mask;
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (state_ == state::closed || fd_ < 0 || registered_)
-      return;
-    mask = mask_locked();
-  }
-  engine_.add(fd_, mask, shared_from_this());
-  registered_ = true;
-  if (state_ == state::open && sink_)
-    sink_->deliver(connected_msg{});
+void stream_socket::connected_in_engine() {
+  PANTS_ASSERT_IN_LOOP(engine_);
+  if (register_in_engine() && state_ == state::open)
+    report(connected_msg{});
 }
 
 void stream_socket::connect(std::vector<endpoint> targets) {
@@ -109,8 +88,7 @@ void stream_socket::connect(std::vector<endpoint> targets) {
     targets_ = std::move(targets);
     state_ = state::connecting;
   }
-  auto self = shared_from_this();
-  engine_.run_in_loop([self] { self->start_connect(); });
+  engine_.run_in_loop([self = self<stream_socket>()] { self->start_connect(); });
 }
 
 void stream_socket::fail_connect(net_error error) {
@@ -121,17 +99,16 @@ void stream_socket::fail_connect(net_error error) {
     if (state_ == state::closed || close_requested_)
       return;
   }
-  auto self = shared_from_this();
-  engine_.run_in_loop([self, error] {
+  engine_.run_in_loop([self = self<stream_socket>(), error] {
     if (self->state_ == state::closed)
       return;
-    if (self->sink_)
-      self->sink_->deliver(connect_failed_msg{error});
+    self->report(connect_failed_msg{error});
     self->close_now();
   });
 }
 
 void stream_socket::start_connect() {
+  PANTS_ASSERT_IN_LOOP(engine_);
   net_error last_error = os_net_error(ECONNREFUSED);
   while (target_index_ < targets_.size()) {
     if (state_ == state::closed)
@@ -150,7 +127,7 @@ void stream_socket::start_connect() {
         std::lock_guard<std::mutex> guard(mtx_);
         fd_ = fd;
       }
-      register_in_engine(); // writable interest while connecting
+      connected_in_engine(); // writable interest while connecting
       if (rc == 0)
         finish_connect();
       return;
@@ -159,12 +136,12 @@ void stream_socket::start_connect() {
     ::close(fd);
     ++target_index_;
   }
-  if (sink_)
-    sink_->deliver(connect_failed_msg{last_error});
+  report(connect_failed_msg{last_error});
   close_now();
 }
 
 void stream_socket::finish_connect() {
+  PANTS_ASSERT_IN_LOOP(engine_);
   int err = 0;
   socklen_t len = sizeof err;
   if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
@@ -173,18 +150,11 @@ void stream_socket::finish_connect() {
     return; // spurious wake-up: still connecting
   if (err != 0) {
     // Try the next address, if any, on a fresh socket.
-    engine_.remove(fd_);
-    registered_ = false;
-    {
-      std::lock_guard<std::mutex> guard(mtx_);
-      ::close(fd_);
-      fd_ = -1;
-    }
+    abandon_descriptor();
     if (++target_index_ < targets_.size()) {
       start_connect();
     } else {
-      if (sink_)
-        sink_->deliver(connect_failed_msg{os_net_error(err)});
+      report(connect_failed_msg{os_net_error(err)});
       close_now();
     }
     return;
@@ -198,11 +168,11 @@ void stream_socket::finish_connect() {
     state_ = state::open;
   }
   update_interest();
-  if (sink_)
-    sink_->deliver(connected_msg{});
+  report(connected_msg{});
 }
 
 void stream_socket::handle_io(std::uint32_t events) {
+  PANTS_ASSERT_IN_LOOP(engine_);
   auto st = state_.load();
   if (st == state::closed)
     return;
@@ -212,7 +182,7 @@ void stream_socket::handle_io(std::uint32_t events) {
   }
   bool handled = false;
   if ((events & (io_event::readable | io_event::error | io_event::hangup)) && !eof_ &&
-      st == state::open && !flow_paused_ && !hwm_paused_) {
+      st == state::open && !credit_.paused() && !hwm_paused_) {
     on_readable();
     handled = true;
   }
@@ -231,46 +201,44 @@ void stream_socket::handle_io(std::uint32_t events) {
 }
 
 void stream_socket::on_readable() {
+  PANTS_ASSERT_IN_LOOP(engine_);
   static thread_local char buf[read_chunk];
-  ssize_t n = ::read(fd_, buf, sizeof buf);
+  ssize_t n = retry_on_eintr([&] { return ::read(fd_, buf, sizeof buf); });
   if (n > 0) {
     auto size = static_cast<std::size_t>(n);
-    if (inflight_ += size; inflight_ > inflight_limit) {
-      flow_paused_ = true;
-      // The actor may have caught up between the add and the flag: re-check
-      // so a pause can never outlive the backlog that caused it.
-      if (inflight_ <= inflight_limit / 2)
-        flow_paused_ = false;
+    if (credit_.charge(size))
       update_interest();
-    }
-    if (sink_)
-      sink_->deliver(chunk_msg{std::string(buf, size)});
+    report(chunk_msg{std::string(buf, size)});
   } else if (n == 0) {
     if (eof_)
       return;
     eof_ = true;
     update_interest();
-    if (sink_)
-      sink_->deliver(eof_msg{});
+    report(eof_msg{});
   } else if (!would_block(errno)) {
     fail(true, errno);
   }
 }
 
 void stream_socket::on_writable() {
+  PANTS_ASSERT_IN_LOOP(engine_);
   int err = 0;
-  bool close_after = false;
+  bool close_after = false, drained = false;
   {
     std::lock_guard<std::mutex> guard(mtx_);
     if (state_ == state::closed)
       return;
     if (queue_.flush(fd_, err)) {
-      report_drain_locked();
+      drained = sink_ && drain_.try_report();
       close_after = state_ == state::ending;
       if (write_shut_)
         ::shutdown(fd_, SHUT_WR);
     }
   }
+  // Delivered after the unlock (the sink may call back into this socket);
+  // only this thread delivers engine events, so their order holds.
+  if (drained)
+    report(drained_msg{});
   if (err != 0)
     fail(false, err);
   else if (close_after)
@@ -279,49 +247,45 @@ void stream_socket::on_writable() {
     update_interest();
 }
 
-std::uint32_t stream_socket::mask_locked() const {
+std::uint32_t stream_socket::interest_locked() const {
   auto st = state_.load();
   if (st == state::closed || st == state::idle)
     return 0;
   if (st == state::connecting)
     return io_event::writable;
   std::uint32_t mask = 0;
-  if (st == state::open && !close_requested_ && !eof_ && !flow_paused_ && !hwm_paused_)
+  if (st == state::open && !close_requested_ && !eof_ && !credit_.paused() && !hwm_paused_)
     mask |= io_event::readable;
   if (!queue_.empty())
     mask |= io_event::writable;
   return mask;
 }
 
-void stream_socket::update_interest() {
-  std::uint32_t mask;
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (!registered_ || state_ == state::closed)
-      return;
-    auto queued = queue_.bytes();
-    if (queued > high_water_)
-      hwm_paused_ = true;
-    else if (queued <= low_water_)
-      hwm_paused_ = false;
-    mask = mask_locked();
-  }
-  engine_.modify(fd_, mask);
+// The write marks: reading pauses above the high mark, resumes at or
+// below the low one.
+void stream_socket::before_interest_update_locked() {
+  PANTS_ASSERT_IN_LOOP(engine_);
+  auto queued = queue_.bytes();
+  if (queued > high_water_)
+    hwm_paused_ = true;
+  else if (queued <= low_water_)
+    hwm_paused_ = false;
 }
 
-void stream_socket::request_interest_update() {
-  auto self = shared_from_this();
-  interest_update_(engine_, [self] { self->update_interest(); });
+const char* stream_socket::write_refusal(state st, bool close_requested, bool write_shut) noexcept {
+  if (st == state::closed || close_requested)
+    return "pants: write on a closed channel";
+  if (st == state::ending)
+    return "pants: write after end()";
+  if (write_shut)
+    return "pants: write after shutdown_write()";
+  return st == state::open ? nullptr : "pants: write before the channel is connected";
 }
 
 bool stream_socket::write(std::string_view data) {
   std::unique_lock<std::mutex> lock(mtx_);
-  if (state_ != state::open || close_requested_ || write_shut_)
-    throw state_error(state_ == state::closed || close_requested_
-                          ? "pants: write on a closed channel"
-                      : state_ == state::ending ? "pants: write after end()"
-                      : write_shut_             ? "pants: write after shutdown_write()"
-                                                : "pants: write before the channel is connected");
+  if (auto refusal = write_refusal(state_, close_requested_, write_shut_))
+    throw state_error(refusal);
   if (data.empty())
     return false;
   if (!queue_.empty()) {
@@ -334,15 +298,15 @@ bool stream_socket::write(std::string_view data) {
   }
   // Nothing queued: hand the bytes to the kernel right here, from the
   // writer's thread, and queue only what it did not take.
-  ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ssize_t n = retry_on_eintr(
+      [&] { return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT); });
   if (n == static_cast<ssize_t>(data.size()))
-    return !drain_reported_.exchange(true);
+    return drain_.try_report();
   if (n < 0) {
     if (!would_block(errno)) {
       int err = errno;
       lock.unlock();
-      auto self = shared_from_this();
-      engine_.run_in_loop([self, err] { self->fail(false, err); });
+      engine_.run_in_loop([self = self<stream_socket>(), err] { self->fail(false, err); });
       return false;
     }
     n = 0;
@@ -370,55 +334,12 @@ void stream_socket::write_file(int file_fd, off_t offset, std::size_t nbytes) {
   request_interest_update();
 }
 
-void stream_socket::report_drain_locked() {
-  if (sink_ && !drain_reported_.exchange(true))
-    sink_->deliver(drained_msg{});
-}
-
-void stream_socket::end() {
-  bool empty;
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (state_ == state::closed || state_ == state::ending || close_requested_)
-      return;
-    if (state_ != state::open) {
-      close_requested_ = true; // not connected yet: nothing to flush
-      empty = true;
-    } else {
-      state_ = state::ending;
-      empty = queue_.empty();
-    }
-  }
-  auto self = shared_from_this();
-  if (empty)
-    engine_.run_in_loop([self] { self->close_now(); });
-  else
-    request_interest_update(); // stop reading; the flush closes
-}
-
 void stream_socket::shutdown_write() {
   std::lock_guard<std::mutex> guard(mtx_);
   if (state_ != state::open || close_requested_ || write_shut_.exchange(true))
     return;
   if (queue_.empty())
     ::shutdown(fd_, SHUT_WR); // else the flush that empties the queue does it
-}
-
-void stream_socket::close() {
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (state_ == state::closed || close_requested_)
-      return;
-    close_requested_ = true;
-  }
-  auto self = shared_from_this();
-  engine_.run_in_loop([self] { self->close_now(); });
-}
-
-void stream_socket::consumed(std::size_t n) {
-  inflight_ -= n;
-  if (inflight_ <= inflight_limit / 2 && flow_paused_.exchange(false))
-    request_interest_update();
 }
 
 void stream_socket::set_write_marks(std::size_t high, std::size_t low) {
@@ -432,35 +353,13 @@ void stream_socket::set_write_marks(std::size_t high, std::size_t low) {
   request_interest_update();
 }
 
-void stream_socket::fail(bool reading, int code) {
+void stream_socket::fail(bool reading_side, int code) {
+  PANTS_ASSERT_IN_LOOP(engine_);
   if (state_ == state::closed)
     return;
   if (sink_)
-    sink_->deliver_error(reading, os_net_error(code));
+    sink_->deliver_error(reading_side, os_net_error(code));
   close_now();
-}
-
-void stream_socket::close_now() {
-  int fd;
-  std::shared_ptr<event_sink> sink;
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (state_ == state::closed)
-      return;
-    state_ = state::closed;
-    fd = fd_;
-    fd_ = -1;
-    queue_.clear();
-    sink = std::move(sink_);
-  }
-  if (registered_) {
-    engine_.remove(fd);
-    registered_ = false;
-  }
-  if (fd >= 0)
-    ::close(fd);
-  if (sink)
-    sink->deliver(closed_msg{});
 }
 
 std::string stream_socket::local_address() const {

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "pants/channels/address.hpp"
-#include "pants/channels/coalesced_post.hpp"
 #include "pants/channels/event_sink.hpp"
+#include "pants/channels/socket_core.hpp"
 #include "pants/channels/stream_io.hpp"
 #include "pants/channels/write_queue.hpp"
 #include "pants/engine/engine.hpp"
@@ -21,18 +21,18 @@ namespace pants {
 
 /// A connected (or connecting) stream socket on an engine: owns the
 /// descriptor, its write queue and its read flow control, and reports
-/// events to an `event_sink` in socket order.
+/// events to an `event_sink` in socket order. Registration, interest,
+/// closing and read credit are `socket_core`'s; this class says how a
+/// stream connects, reads, writes and half-closes.
 ///
 /// Thread affinity: every system call on the descriptor except the direct
 /// send in `write` happens in the engine thread; `write`, `write_file`,
 /// `end`, `close`, `consumed`, `set_write_marks` and the getters are safe
 /// from any thread (a mutex guards the descriptor, state and queue).
 /// Owned through shared_ptr; the engine holds it while registered.
-class stream_socket final : public io_handler,
-                            public stream_io,
-                            public std::enable_shared_from_this<stream_socket> {
+class stream_socket final : public socket_core, public stream_io {
 public:
-  enum class state { idle, connecting, open, ending, closed };
+  using state = socket_core::state;
 
   static constexpr std::size_t default_high_water = 1024 * 1024;
   static constexpr std::size_t default_low_water = 256 * 1024;
@@ -51,8 +51,6 @@ public:
   /// `connected_msg` and starts reading. Safe from any thread.
   void start() override;
 
-  ~stream_socket() override;
-
   /// Connects to the first of `targets` that accepts, trying them in order;
   /// reports `connected_msg`, or `connect_failed_msg` then `closed_msg`.
   /// Throws state_error unless idle. Safe from any thread.
@@ -64,9 +62,9 @@ public:
 
   /// Queues `data` after everything queued before, sending at once when the
   /// queue is empty. Returns true when that emptied the queue and a drain is
-  /// due: the caller reports it (so a channel writing from its own handler
-  /// needs no message to itself); later drains come as `drained_msg`.
-  /// Throws state_error unless open. Safe from any thread.
+  /// due: the caller reports it (the drain protocol, channels/drain_latch.hpp);
+  /// later drains come as `drained_msg`. Throws state_error unless open.
+  /// Safe from any thread.
   [[nodiscard]] bool write(std::string_view data) override;
 
   /// Queues `nbytes` of the file open as `file_fd` (duplicated; the caller
@@ -77,19 +75,19 @@ public:
 
   /// No more writes: flushes the queue, then closes. Idempotent; a no-op
   /// once closing. Safe from any thread.
-  void end() override;
+  void end() override { request_end(); }
 
   /// Closes at once, discarding queued output. Idempotent. `closed_msg`
   /// follows as its own event. Safe from any thread.
-  void close() override;
+  void close() override { request_close(); }
 
   /// The channel's actor has processed `n` bytes of `chunk_msg`s: lets the
   /// engine read again if it paused for flow control. Safe from any thread.
-  void consumed(std::size_t n) override;
+  void consumed(std::size_t n) override { release_credit(n); }
 
   /// The channel has handled a drain (a `drained_msg`, or `write` returning
   /// true): the next drain may be reported again. Safe from any thread.
-  void drain_seen() noexcept override { drain_reported_ = false; }
+  void drain_seen() noexcept override { drain_.seen(); }
 
   /// Sets the high- and low-water marks of the write queue (reading pauses
   /// above `high`, resumes at or below `low`). Throws std::invalid_argument
@@ -99,68 +97,65 @@ public:
   /// Bytes queued and not yet handed to the kernel. Safe from any thread.
   std::size_t bytes_queued() const noexcept override { return queue_.bytes(); }
 
-  state current_state() const noexcept { return state_.load(); }
-
   /// True while `write` is allowed: connected, not ending, not closing,
-  /// writing not shut down.
+  /// writing not shut down. Safe from any thread.
   bool writable() const noexcept override { return reading() && !write_shut_; }
 
   /// True while incoming data is delivered: connected, not ending, not
-  /// closing (a shut-down write side still reads).
+  /// closing (a shut-down write side still reads). Safe from any thread.
   bool reading() const noexcept override { return state_ == state::open && !close_requested_; }
 
-  bool is_closed() const noexcept override { return state_ == state::closed; }
+  /// True once closed. Safe from any thread.
+  bool is_closed() const noexcept override { return socket_core::is_closed(); }
 
   /// Half-close: no more writes; once the queue is flushed, the write side
   /// is shut down (the peer reads EOF) while reading goes on until the
   /// peer closes. Idempotent; a no-op unless open. Safe from any thread.
   void shutdown_write() override;
+  /// The local and the peer's address ("" before connected). Safe from any
+  /// thread.
   std::string local_address() const override;
   std::string remote_address() const override;
 
   /// Engine-thread entry point. Must be called in the engine thread.
   void handle_io(std::uint32_t events) override;
 
+  /// Why `write` is refused in `st` (with a close requested, the write side
+  /// shut), or nullptr when it is allowed. Shared with the mock engine's
+  /// fake stream, so both say the same.
+  static const char* write_refusal(state st, bool close_requested, bool write_shut) noexcept;
+
 private:
   stream_socket(engine& eng, std::shared_ptr<event_sink> sink);
 
-  void register_in_engine();
+  // socket_core's hooks.
+  std::uint32_t interest_locked() const override;
+  void before_interest_update_locked() override;
+  bool output_empty_locked() const override { return queue_.empty(); }
+  void discard_locked() noexcept override { queue_.clear(); }
+
+  // Engine thread only.
+  void connected_in_engine();
   void start_connect();
   void finish_connect();
   void on_readable();
   void on_writable();
-  void update_interest();
-  void request_interest_update();
-  void close_now();
   void fail(bool reading, int code);
 
-  // Called with mtx_ held.
-  void report_drain_locked();
-  std::uint32_t mask_locked() const;
-
-  engine& engine_;
-  mutable std::mutex mtx_;
-  std::shared_ptr<event_sink> sink_;
-  int fd_ = -1;
-  std::atomic<state> state_{state::idle};
-  std::atomic<bool> close_requested_{false};
-  std::atomic<bool> write_shut_{false}; // shutdown_write() called
-  write_queue queue_;
+  // -- any thread, under mtx_ --------------------------------------------------------
+  write_queue queue_; // bytes() also lock-free
   std::size_t high_water_ = default_high_water;
   std::size_t low_water_ = default_low_water;
-  std::vector<endpoint> targets_;
-  std::size_t target_index_ = 0;
   endpoint local_, remote_;
 
-  std::atomic<bool> drain_reported_{false};
-  coalesced_post interest_update_;
-  std::atomic<std::size_t> inflight_{0};
-  std::atomic<bool> flow_paused_{false};
+  // -- atomic: read from any thread, written under mtx_ -------------------------------
+  std::atomic<bool> write_shut_{false}; // shutdown_write() called
 
-  // Engine thread only.
-  bool registered_ = false;
-  bool eof_ = false;
-  bool hwm_paused_ = false;
+  // -- engine thread only (the targets are set by connect before its post) --------------
+  std::vector<endpoint> targets_;
+  std::size_t target_index_ = 0;
+  bool eof_ = false;        // read side: the peer's end of stream was seen
+  bool hwm_paused_ = false; // read side: paused by the write marks (written under mtx_)
 };
 
 } // namespace pants

@@ -1,5 +1,7 @@
 #include "pants/channels/write_queue.hpp"
 
+#include "pants/channels/os_errors.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <stdexcept>
@@ -33,12 +35,12 @@ void write_queue::clear() noexcept {
   bytes_ = 0;
 }
 
+// EINTR never gets here: the calls are retried at once (channels/os_errors.hpp).
 write_queue::step write_queue::failure(int& error) {
-  if (errno == EINTR)
-    return step::progress; // nothing sent; try again
-  if (errno != EAGAIN && errno != EWOULDBLOCK)
-    error = errno;
-  return errno == EAGAIN || errno == EWOULDBLOCK ? step::blocked : step::failed;
+  if (would_block(errno))
+    return step::blocked;
+  error = errno;
+  return step::failed;
 }
 
 bool write_queue::flush(int fd, int& error) {
@@ -53,7 +55,9 @@ bool write_queue::flush(int fd, int& error) {
 
 write_queue::step write_queue::send_file(int fd, item& file, int& error) {
   auto off = static_cast<off_t>(file.offset);
-  ssize_t n = ::sendfile(fd, file.file_fd, &off, std::min<std::size_t>(file.file_left, 1u << 20));
+  ssize_t n = retry_on_eintr([&] {
+    return ::sendfile(fd, file.file_fd, &off, std::min<std::size_t>(file.file_left, 1u << 20));
+  });
   if (n < 0)
     return failure(error);
   // n == 0: the file shrank since write_file; drop what no longer exists.
@@ -77,7 +81,7 @@ write_queue::step write_queue::send_buffers(int fd, int& error) {
   msghdr msg{};
   msg.msg_iov = iov;
   msg.msg_iovlen = count;
-  ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  ssize_t n = retry_on_eintr([&] { return ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT); });
   if (n < 0)
     return failure(error);
   auto sent = static_cast<std::size_t>(n);

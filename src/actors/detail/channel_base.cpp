@@ -13,17 +13,6 @@
 
 namespace pants::detail {
 
-namespace {
-// The channel whose handler runs on this thread, if any.
-thread_local const channel_base* running_channel = nullptr;
-} // namespace
-
-channel_base::running_scope::running_scope(const channel_base* ch) : outer(running_channel) {
-  running_channel = ch;
-}
-
-channel_base::running_scope::~running_scope() { running_channel = outer; }
-
 channel_base::~channel_base() = default;
 
 void channel_base::on_error(const std::exception& e) {
@@ -40,11 +29,7 @@ void channel_base::report(const std::exception& e) noexcept {
 }
 
 void channel_base::report_drain() {
-  // From our own handler, on_write runs when that handler returns; from
-  // elsewhere, by message.
-  if (running_channel == this)
-    drain_due_ = true;
-  else
+  if (!drains_.report())
     caf::anon_send(actor_, drained_msg{});
 }
 

@@ -2,6 +2,7 @@
 
 #include "pants/actors/detail/channel_timers.hpp"
 #include "pants/actors/detail/environment.hpp"
+#include "pants/channels/drain_latch.hpp"
 #include "pants/engine/timer.hpp"
 
 #include <caf/actor.hpp>
@@ -91,12 +92,12 @@ protected:
   }
 
   /// Runs one message's handler with this channel marked as running on
-  /// this thread, then `on_write` once per drain its own writes caused.
+  /// this thread, then `on_write` once per drain its own writes caused
+  /// (the drain protocol: channels/drain_latch.hpp).
   template <class F> void run_handler(F&& f) {
-    running_scope scope(this);
+    handler_drains::scope scope(drains_);
     f();
-    while (drain_due_) {
-      drain_due_ = false;
+    while (drains_.take()) {
       drain_seen();
       if (!finished_)
         guarded([this] { on_write(); });
@@ -129,19 +130,10 @@ protected:
   bool finished_ = false;
 
 private:
-  /// Marks the channel whose handler runs on this thread, restoring the
-  /// previous one on exit (handlers may nest across channels).
-  struct running_scope {
-    explicit running_scope(const channel_base* ch);
-    ~running_scope();
-    running_scope(const running_scope&) = delete;
-    running_scope& operator=(const running_scope&) = delete;
-    const channel_base* outer;
-  };
-
   void report(const std::exception& e) noexcept;
 
-  bool drain_due_ = false;
+  /// Drains this channel's own handler caused (in the actor).
+  handler_drains drains_;
 };
 
 } // namespace pants::detail

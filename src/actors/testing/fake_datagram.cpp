@@ -61,7 +61,7 @@ bool fake_datagram::write(std::string_view data, const endpoint& to) {
     return false;
   }
   sent.push_back(sent_datagram{std::string(data), to});
-  return !std::exchange(drain_reported_, true);
+  return drain_.try_report();
 }
 
 void fake_datagram::close() {

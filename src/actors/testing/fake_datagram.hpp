@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pants/channels/datagram_io.hpp"
+#include "pants/channels/drain_latch.hpp"
 #include "pants/channels/messages.hpp"
 
 #include <memory>
@@ -36,7 +37,7 @@ public:
   void end() override { close(); }
   void close() override;
   void consumed(std::size_t) override {}
-  void drain_seen() noexcept override { drain_reported_ = false; }
+  void drain_seen() noexcept override { drain_.seen(); }
   std::size_t bytes_queued() const noexcept override { return 0; }
   bool reading() const noexcept override { return state_ == state::open; }
   bool is_closed() const noexcept override { return state_ == state::closed; }
@@ -53,7 +54,7 @@ private:
   std::shared_ptr<event_sink> sink_;
   int* fail_bind_; // the mock's armed bind failure
   state state_ = state::idle;
-  bool drain_reported_ = false;
+  drain_latch drain_;
   endpoint local_;
 };
 

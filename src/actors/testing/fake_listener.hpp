@@ -22,7 +22,7 @@ public:
     if (auto sink = std::move(sink_))
       sink->deliver(closed_msg{});
   }
-  bool closed() const noexcept override { return closed_; }
+  bool is_closed() const noexcept override { return closed_; }
   const endpoint& local() const noexcept override { return local_; }
 
   /// Where accepted connections are reported (null once closed).

@@ -16,7 +16,7 @@ net_error errno_error(int code) { return net_error{code, std::strerror(code)}; }
 
 fake_stream::fake_stream(std::shared_ptr<event_sink> sink, const void* key)
     : owner(key), sink_(std::move(sink)), high_water_(stream_socket::default_high_water),
-      low_water_(stream_socket::default_low_water) {}
+      low_water_(stream_socket::default_low_water), credit_(stream_socket::inflight_limit) {}
 
 void fake_stream::adopted(std::shared_ptr<event_sink> sink, const void* key) {
   sink_ = std::move(sink);
@@ -66,12 +66,8 @@ void fake_stream::complete_connect(std::size_t target) {
 }
 
 void fake_stream::throw_unless_writable() const {
-  if (state_ != state::open || close_requested_ || write_shut_)
-    throw state_error(state_ == state::closed || close_requested_
-                          ? "pants: write on a closed channel"
-                      : state_ == state::ending ? "pants: write after end()"
-                      : write_shut_             ? "pants: write after shutdown_write()"
-                                                : "pants: write before the channel is connected");
+  if (auto refusal = stream_socket::write_refusal(state_, close_requested_, write_shut_))
+    throw state_error(refusal);
 }
 
 bool fake_stream::write(std::string_view data) {
@@ -89,7 +85,7 @@ bool fake_stream::write(std::string_view data) {
     return false;
   }
   written.append(data);
-  return !std::exchange(drain_reported_, true);
+  return drain_.try_report();
 }
 
 // The region is read at queue time: what the peer would receive.
@@ -118,7 +114,7 @@ void fake_stream::flush_queue() {
     return;
   written.append(queued_);
   queued_.clear();
-  if (sink_ && !std::exchange(drain_reported_, true))
+  if (sink_ && drain_.try_report())
     sink_->deliver(drained_msg{});
   if (write_shut_)
     write_shut_done = true;
@@ -181,9 +177,7 @@ void fake_stream::set_write_marks(std::size_t high, std::size_t low) {
   low_water_ = low;
 }
 
-bool fake_stream::paused() const noexcept {
-  return inflight_ > stream_socket::inflight_limit || hwm_paused_;
-}
+bool fake_stream::paused() const noexcept { return credit_.paused() || hwm_paused_; }
 
 std::size_t fake_stream::held_bytes() const noexcept {
   std::size_t n = 0;
@@ -214,7 +208,7 @@ void fake_stream::release_held() {
   while (!held_.empty() && !paused() && state_ != state::closed && sink_) {
     auto bytes = std::move(held_.front());
     held_.pop_front();
-    inflight_ += bytes.size();
+    credit_.charge(bytes.size());
     sink_->deliver(chunk_msg{std::move(bytes)});
   }
   if (held_.empty() && eof_pending_ && !eof_sent_ && state_ != state::closed && sink_) {
@@ -224,8 +218,7 @@ void fake_stream::release_held() {
 }
 
 void fake_stream::consumed(std::size_t n) {
-  inflight_ -= n;
-  if (inflight_ <= stream_socket::inflight_limit / 2)
+  if (credit_.release(n))
     release_held();
 }
 

@@ -1,5 +1,8 @@
 #pragma once
 
+#include "pants/channels/drain_latch.hpp"
+#include "pants/channels/read_credit.hpp"
+#include "pants/channels/socket_core.hpp"
 #include "pants/channels/stream_io.hpp"
 
 #include <cstddef>
@@ -21,7 +24,8 @@ namespace pants::testing::detail {
 /// under the same read flow control. One thread only (the test's).
 class fake_stream final : public stream_io {
 public:
-  enum class state { idle, connecting, open, ending, closed };
+  /// The real socket's states.
+  using state = socket_core::state;
 
   fake_stream(std::shared_ptr<event_sink> sink, const void* owner);
 
@@ -35,7 +39,7 @@ public:
   void shutdown_write() override;
   void close() override;
   void consumed(std::size_t n) override;
-  void drain_seen() noexcept override { drain_reported_ = false; }
+  void drain_seen() noexcept override { drain_.seen(); }
   void set_write_marks(std::size_t high, std::size_t low) override;
   std::size_t bytes_queued() const noexcept override { return queued_.size(); }
   bool writable() const noexcept override { return reading() && !write_shut_; }
@@ -66,7 +70,7 @@ public:
 
   state current() const noexcept { return state_; }
   std::size_t held_bytes() const noexcept;
-  std::size_t inflight() const noexcept { return inflight_; }
+  std::size_t inflight() const noexcept { return credit_.inflight(); }
 
 private:
   void throw_unless_writable() const;
@@ -79,14 +83,14 @@ private:
   state state_ = state::idle;
   bool close_requested_ = false;
   bool write_shut_ = false;
-  bool drain_reported_ = false;
+  drain_latch drain_;
   bool eof_pending_ = false;
   bool eof_sent_ = false;
   std::string queued_; // written while the peer's window is closed
   std::size_t high_water_;
   std::size_t low_water_;
   bool hwm_paused_ = false;
-  std::size_t inflight_ = 0;
+  read_credit credit_;           // the real socket's flow control, on peer data
   std::deque<std::string> held_; // peer data not read yet (flow control)
 };
 

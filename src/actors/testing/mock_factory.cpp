@@ -55,7 +55,7 @@ std::shared_ptr<listener_io> mock_factory::listen(engine&, const endpoint& where
 // EMFILE/ENFILE the real one accepts with its spare descriptor and closes
 // at once, so the client sees a reset; the mock does the same for any code.
 std::shared_ptr<fake_stream> mock_factory::accept(fake_listener& l, const endpoint& from) {
-  if (l.closed())
+  if (l.is_closed())
     throw state_error("pants::testing: accept on a listener that is closed");
   auto s = std::make_shared<fake_stream>(nullptr, nullptr);
   s->local_ = l.local();

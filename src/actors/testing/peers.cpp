@@ -41,7 +41,7 @@ std::shared_ptr<stream> listener_peer::channel_of(const stream_peer& client) con
   return nullptr;
 }
 
-bool listener_peer::closed() const { return l_->closed(); }
+bool listener_peer::closed() const { return l_->is_closed(); }
 std::string listener_peer::local_address() const { return l_->local().to_string(); }
 std::size_t listener_peer::accepted() const { return l_->accepted; }
 
