@@ -53,7 +53,7 @@ caf::behavior datagram_actor::make_behavior() {
 
 // -- construction -----------------------------------------------------------
 
-datagram::datagram(engine& eng) : channel_base(eng) {}
+datagram::datagram(pants::engine& eng) : channel_base(eng) {}
 datagram::datagram() : datagram(engine::instance()) {}
 datagram::~datagram() = default;
 
@@ -150,7 +150,7 @@ void datagram::on_write_error(const net_error& e) { log_error("write error", e);
 // refused datagrams, senders overflowing), and the channel goes on: the
 // default handlers log at most one line a second, counting the rest.
 void datagram::log_error(const std::string& what, const net_error& e) {
-  auto now = owner().clock().now();
+  auto now = engine().clock().now();
   if (logged_once_ && now - last_log_ < std::chrono::seconds(1)) {
     ++suppressed_;
     return;

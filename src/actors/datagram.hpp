@@ -43,7 +43,7 @@ class datagram_actor;
 class datagram : public detail::channel_base, public std::enable_shared_from_this<datagram> {
 public:
   /// A channel on `eng` (the default engine unless given).
-  explicit datagram(engine& eng);
+  explicit datagram(pants::engine& eng);
   datagram();
   ~datagram() override;
 

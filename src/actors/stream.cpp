@@ -60,7 +60,7 @@ caf::behavior stream_actor::make_behavior() {
 
 // -- construction -----------------------------------------------------------
 
-stream::stream(engine& eng) : channel_base(eng) {}
+stream::stream(pants::engine& eng) : channel_base(eng) {}
 stream::stream() : stream(engine::instance()) {}
 stream::~stream() = default;
 

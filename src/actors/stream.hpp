@@ -38,7 +38,7 @@ class stream_actor;
 class stream : public detail::channel_base, public std::enable_shared_from_this<stream> {
 public:
   /// A channel on `eng` (the default engine unless given).
-  explicit stream(engine& eng);
+  explicit stream(pants::engine& eng);
   stream();
   virtual ~stream();
   stream(const stream&) = delete;
@@ -105,7 +105,7 @@ public:
   bool closed() const noexcept;
   std::string local_address() const;
   std::string remote_address() const;
-  // owner() and actor(): see detail::channel_base.
+  // engine() and actor(): see detail::channel_base.
 
   // -- timers: callback/loop/defer/cycle (see detail::channel_base) --------------
   //

@@ -39,7 +39,7 @@ private:
   std::shared_ptr<stream_server> server_;
 };
 
-stream_server::stream_server(factory make_channel, engine& eng)
+stream_server::stream_server(factory make_channel, pants::engine& eng)
     : engine_(eng), env_(detail::environment::of(eng)), make_channel_(std::move(make_channel)) {
   if (!make_channel_)
     throw std::invalid_argument("pants: a server needs a channel factory");

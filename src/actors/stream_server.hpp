@@ -30,7 +30,7 @@ public:
   /// Makes the channel for each accepted connection.
   using factory = std::function<std::shared_ptr<stream>()>;
 
-  explicit stream_server(factory make_channel, engine& eng);
+  explicit stream_server(factory make_channel, pants::engine& eng);
   explicit stream_server(factory make_channel);
   virtual ~stream_server();
   stream_server(const stream_server&) = delete;
@@ -64,7 +64,7 @@ public:
   std::string local_address() const;
 
   bool listening() const noexcept;
-  engine& owner() const noexcept { return engine_; }
+  pants::engine& engine() const noexcept { return engine_; }
 
 protected:
   virtual void on_listen() {}
@@ -89,7 +89,7 @@ private:
   void handle_closed();
   template <class F> void guarded(F&& f);
 
-  engine& engine_;
+  pants::engine& engine_;
   detail::environment env_;
   factory make_channel_;
   mutable std::mutex mtx_;

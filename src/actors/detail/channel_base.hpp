@@ -30,7 +30,7 @@ public:
   channel_base& operator=(const channel_base&) = delete;
 
   /// The engine this channel runs on.
-  engine& owner() const noexcept { return engine_; }
+  pants::engine& engine() const noexcept { return engine_; }
 
   /// The channel's actor; invalid before the channel starts (connect,
   /// accept, listen, a datagram's first write). Other actors may send it
@@ -68,7 +68,7 @@ public:
   }
 
 protected:
-  explicit channel_base(engine& eng) : engine_(eng), env_(environment::of(eng)) {}
+  explicit channel_base(pants::engine& eng) : engine_(eng), env_(environment::of(eng)) {}
   virtual ~channel_base();
 
   /// The write queue became empty after holding data. Runs in the actor.
@@ -121,7 +121,7 @@ protected:
   /// The actor, or state_error when the channel has not started.
   const caf::actor& actor_checked() const;
 
-  engine& engine_;
+  pants::engine& engine_;
   /// Sockets, CAF system and registry of channels on `engine_`.
   environment env_;
   caf::actor actor_;
