@@ -2,6 +2,7 @@
 
 #include "pants/actors/detail/channel_timers.hpp"
 #include "pants/actors/detail/environment.hpp"
+#include "pants/actors/detail/handlers.hpp"
 #include "pants/engine/timer.hpp"
 
 #include <caf/actor.hpp>
@@ -23,8 +24,10 @@ namespace pants::detail {
 /// actor, its timers, and how its callbacks run: an exception escaping a
 /// callback goes to `on_error`, and `on_write` for a drain caused by the
 /// channel's own write runs after the callback that wrote returns.
-/// Members are safe from any thread unless noted.
-class channel_base {
+/// Members are safe from any thread unless noted. Its actor reaches it
+/// only through `channel_handlers` (the shared rows) and the kind's own
+/// interface (see handlers.hpp).
+class channel_base : public channel_handlers {
 public:
   channel_base(const channel_base&) = delete;
   channel_base& operator=(const channel_base&) = delete;
@@ -75,6 +78,17 @@ protected:
   virtual void on_write() {}
   /// An exception escaped a callback; the channel goes on. Default: log.
   virtual void on_error(const std::exception& e);
+  /// The socket reported a read error; each kind says what follows.
+  virtual void on_read_error(const net_error& e) = 0;
+  /// A write failed; each kind says what follows.
+  virtual void on_write_error(const net_error& e) = 0;
+
+  // -- what each kind does for a shared message (in the actor) -------------------
+
+  /// Re-cuts the buffered bytes after a read delimiter change.
+  virtual void reframe() = 0;
+  /// The socket closed: `on_close` once, then nothing more is delivered.
+  virtual void handle_closed() = 0;
 
   // -- for the channel classes and their actors (in the actor) ------------------
 
@@ -129,6 +143,19 @@ protected:
   bool finished_ = false;
 
 private:
+  // -- channel_handlers: the actor's shared rows, each run as a handler ---------
+  void receive_drained() override;
+  void receive_error(bool reading, const net_error& e) override;
+  void receive_reframe() override;
+  void receive_timer(channel_timer_msg& m) override;
+  void receive_closed() override;
+  bool has_behavior() noexcept override;
+  caf::result<caf::message> receive_other(caf::message_view& view) override;
+
+  /// The actor-style behaviour that also handles the actor's other
+  /// messages, if any (behavior_stream, behavior_datagram).
+  virtual caf::behavior* user_behavior() noexcept { return nullptr; }
+
   /// Marks the channel whose handler runs on this thread, restoring the
   /// previous one on exit (handlers may nest across channels).
   struct running_scope {

@@ -1,28 +1,26 @@
 #pragma once
 
-#include "pants/actors/stream.hpp"
-
-#include <caf/event_based_actor.hpp>
+#include "pants/actors/detail/channel_actor.hpp"
 
 #include <memory>
 
 namespace pants::detail {
 
-/// The CAF actor that runs one stream channel: a table of the engine's
-/// messages, each handed to the channel's `handle_*` member. Messages it
-/// does not know go to the channel's actor-style behaviour, if any.
-class stream_actor : public caf::event_based_actor {
+/// The CAF actor that runs one stream channel: the stream's own rows
+/// (connection, bytes, end of stream) on top of the shared channel rows.
+/// Runs on CAF's workers, one message at a time.
+class stream_actor : public channel_actor {
 public:
-  stream_actor(caf::actor_config& cfg, std::shared_ptr<stream> channel);
+  /// `own` is the same object as `channel`, kept alive through it.
+  stream_actor(caf::actor_config& cfg, std::shared_ptr<channel_handlers> channel,
+               stream_handlers& own, registry& actors);
 
+  /// The stream's own rows, then the shared ones (channel_actor::table).
   caf::behavior make_behavior() override;
 
-  /// Drops the channel, however the actor ends (closed, or stopped at
-  /// exit), so the channel and its actor never keep each other alive.
-  void on_exit() override { channel_.reset(); }
-
 private:
-  std::shared_ptr<stream> channel_;
+  /// The stream's own handlers: the channel itself, kept alive by the base.
+  stream_handlers& own_;
 };
 
 } // namespace pants::detail
