@@ -28,12 +28,10 @@ void datagram::start() {
   std::call_once(started_, [this] {
     actor_ = env_.system().spawn<detail::datagram_actor>(shared_from_this(), *this, env_.actors());
     env_.actors().add(actor_);
-    std::atomic_store(&socket_, env_.sockets().make_datagram(
-                                    engine_, std::make_shared<detail::actor_sink>(actor_), this));
+    socket_.set(
+        env_.sockets().make_datagram(engine_, std::make_shared<detail::actor_sink>(actor_), this));
   });
 }
-
-std::shared_ptr<datagram_io> datagram::socket() const { return std::atomic_load(&socket_); }
 
 void datagram::listen(long port) { listen(endpoint::any(port)); }
 
@@ -43,14 +41,14 @@ void datagram::listen(const endpoint& where) {
   if (where.empty())
     throw address_error("pants: listen needs an address");
   start();
-  socket()->bind(where);
+  socket_->bind(where);
 }
 
 // -- operations ---------------------------------------------------------------
 
 void datagram::write(std::string_view data, const endpoint& to) {
   start();
-  if (socket()->write(data, to))
+  if (socket_->write(data, to))
     report_drain(); // it went out at once
 }
 
@@ -60,31 +58,31 @@ void datagram::write(std::string_view data, const std::string& host, long port) 
 
 void datagram::end() {
   start();
-  socket()->end();
+  socket_->end();
 }
 
 void datagram::close() {
   start();
-  socket()->close();
+  socket_->close();
 }
 
 std::size_t datagram::bytes_queued() const noexcept {
-  auto s = socket();
+  auto* s = socket_.get();
   return s ? s->bytes_queued() : 0;
 }
 
 bool datagram::closed() const noexcept {
-  auto s = socket();
+  auto* s = socket_.get();
   return s && s->is_closed();
 }
 
 std::string datagram::local_address() const {
-  auto s = socket();
+  auto* s = socket_.get();
   return s ? s->local().to_string() : std::string();
 }
 
 std::uint16_t datagram::port() const {
-  auto s = socket();
+  auto* s = socket_.get();
   return s ? s->local().port() : 0;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pants/actors/detail/channel_base.hpp"
+#include "pants/actors/detail/socket_slot.hpp"
 #include "pants/channels/messages.hpp"
 #include "pants/channels/read_delimiter.hpp"
 #include "pants/channels/sender_framers.hpp"
@@ -146,7 +147,6 @@ protected:
 
 private:
   void start();
-  std::shared_ptr<datagram_io> socket() const;
   // Actor side (run in the channel's actor): detail::datagram_handlers and
   // the kind's part of the shared rows.
   void receive_listening() override;
@@ -159,7 +159,8 @@ private:
   void log_error(const std::string& what, const net_error& e);
 
   std::once_flag started_;
-  std::shared_ptr<datagram_io> socket_; // set once, by start()
+  /// Set once, by start() (see socket_slot).
+  detail::socket_slot<datagram_io> socket_;
   sender_framers framers_;
   bool reframe_pending_ = false;
   // The default error log's rate limit (actor only).

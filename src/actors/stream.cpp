@@ -41,12 +41,13 @@ void stream::connect(const std::string& host, long port) {
   if (numeric)
     targets.push_back(endpoint::numeric(host, p));
   spawn_actor();
-  socket_ = env_.sockets().make_stream(engine_, std::make_shared<detail::actor_sink>(actor_), this);
+  socket_.set(
+      env_.sockets().make_stream(engine_, std::make_shared<detail::actor_sink>(actor_), this));
   if (numeric) {
     socket_->connect(std::move(targets));
     return;
   }
-  auto sock = socket_;
+  auto sock = socket_.share();
   env_.sockets().resolve(host, p, [sock](std::vector<endpoint> found, std::string error) {
     if (found.empty()) {
       sock->fail_connect(net_error{0, error});
@@ -68,7 +69,8 @@ void stream::connect(const endpoint& where) {
   if (socket_)
     throw state_error("pants: connect on a channel that is already connecting, open or closed");
   spawn_actor();
-  socket_ = env_.sockets().make_stream(engine_, std::make_shared<detail::actor_sink>(actor_), this);
+  socket_.set(
+      env_.sockets().make_stream(engine_, std::make_shared<detail::actor_sink>(actor_), this));
   socket_->connect({where});
 }
 
@@ -79,31 +81,31 @@ void stream::adopt(int fd, const std::shared_ptr<stream_server>& server,
   server_ = server;
   connections_ = list;
   spawn_actor();
-  socket_ =
-      env_.sockets().adopt_stream(engine_, fd, std::make_shared<detail::actor_sink>(actor_), this);
+  socket_.set(
+      env_.sockets().adopt_stream(engine_, fd, std::make_shared<detail::actor_sink>(actor_), this));
   socket_->start(); // only now: the first event may reach a handler that reads socket_
 }
 
 // -- operations ---------------------------------------------------------------
 
-std::shared_ptr<stream_io> stream::socket_checked() const {
+stream_io& stream::socket_checked() const {
   if (!socket_)
     throw state_error("pants: the channel is not connected");
-  return socket_;
+  return *socket_.get();
 }
 
 void stream::write(std::string_view data) {
-  if (socket_checked()->write(data))
+  if (socket_checked().write(data))
     report_drain(); // everything went out at once
 }
 
 void stream::write_file(const std::string& path, off_t offset, std::size_t nbytes) {
-  auto sock = socket_checked();
+  auto& sock = socket_checked();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     throw std::invalid_argument("pants: write_file cannot open '" + path + "'");
   try {
-    sock->write_file(fd, offset, nbytes);
+    sock.write_file(fd, offset, nbytes);
   } catch (...) {
     ::close(fd);
     throw;
@@ -112,7 +114,7 @@ void stream::write_file(const std::string& path, off_t offset, std::size_t nbyte
 }
 
 void stream::write_file(int fd, off_t offset, std::size_t nbytes) {
-  socket_checked()->write_file(fd, offset, nbytes);
+  socket_checked().write_file(fd, offset, nbytes);
 }
 
 void stream::end() {
@@ -135,7 +137,7 @@ std::size_t stream::bytes_queued() const noexcept { return socket_ ? socket_->by
 void stream::set_write_marks(std::size_t high, std::size_t low) {
   if (low == 0 || low > high)
     throw std::invalid_argument("pants: write marks need 0 < low <= high");
-  socket_checked()->set_write_marks(high, low);
+  socket_checked().set_write_marks(high, low);
 }
 
 bool stream::connected() const noexcept { return socket_ && socket_->writable(); }

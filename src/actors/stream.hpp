@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pants/actors/detail/channel_base.hpp"
+#include "pants/actors/detail/socket_slot.hpp"
 #include "pants/channels/framer.hpp"
 #include "pants/channels/messages.hpp"
 #include "pants/channels/read_delimiter.hpp"
@@ -163,9 +164,11 @@ private:
   void spawn_actor();
   void adopt(int fd, const std::shared_ptr<stream_server>& server,
              const std::shared_ptr<detail::connection_list>& list) override;
-  std::shared_ptr<stream_io> socket_checked() const;
+  /// The socket, or state_error before `connect`/accept.
+  stream_io& socket_checked() const;
 
-  std::shared_ptr<stream_io> socket_;
+  /// Set once by connect or adopt (see socket_slot).
+  detail::socket_slot<stream_io> socket_;
   std::weak_ptr<stream_server> server_;
   /// The accepting server's list of connections, left on close.
   std::weak_ptr<detail::connection_list> connections_;
