@@ -2,15 +2,11 @@
 
 namespace pants::detail {
 
-stream_actor::stream_actor(caf::actor_config& cfg, std::shared_ptr<channel_handlers> channel,
-                           stream_handlers& own, registry& actors)
-    : channel_actor(cfg, std::move(channel), actors), own_(own) {}
-
 caf::behavior stream_actor::make_behavior() {
-  auto* ch = &own_;
-  return table([ch](connected_msg) { ch->receive_connected(); },
-               [ch](connect_failed_msg& m) { ch->receive_connect_failed(m.error); },
-               [ch](chunk_msg& m) { ch->receive_chunk(m); }, [ch](eof_msg) { ch->receive_eof(); });
+  return table([this](connected_msg) { own_.receive_connected(); },
+               [this](connect_failed_msg& m) { own_.receive_connect_failed(m.error); },
+               [this](chunk_msg& m) { own_.receive_chunk(m); },
+               [this](eof_msg) { own_.receive_eof(); });
 }
 
 } // namespace pants::detail
