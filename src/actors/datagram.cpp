@@ -41,14 +41,14 @@ void datagram::listen(const endpoint& where) {
   if (where.empty())
     throw address_error("pants: listen needs an address");
   start();
-  socket_->bind(where);
+  socket()->bind(where);
 }
 
 // -- operations ---------------------------------------------------------------
 
 void datagram::write(std::string_view data, const endpoint& to) {
   start();
-  if (socket_->write(data, to))
+  if (socket()->write(data, to))
     report_drain(); // it went out at once
 }
 
@@ -58,31 +58,31 @@ void datagram::write(std::string_view data, const std::string& host, long port) 
 
 void datagram::end() {
   start();
-  socket_->end();
+  socket()->end();
 }
 
 void datagram::close() {
   start();
-  socket_->close();
+  socket()->close();
 }
 
 std::size_t datagram::bytes_queued() const noexcept {
-  auto* s = socket_.get();
+  auto s = socket();
   return s ? s->bytes_queued() : 0;
 }
 
 bool datagram::closed() const noexcept {
-  auto* s = socket_.get();
+  auto s = socket();
   return s && s->is_closed();
 }
 
 std::string datagram::local_address() const {
-  auto* s = socket_.get();
+  auto s = socket();
   return s ? s->local().to_string() : std::string();
 }
 
 std::uint16_t datagram::port() const {
-  auto* s = socket_.get();
+  auto s = socket();
   return s ? s->local().port() : 0;
 }
 

@@ -147,6 +147,8 @@ protected:
 
 private:
   void start();
+  /// The socket; null before start(). Any thread.
+  datagram_io* socket() const noexcept { return socket_.get(); }
   // Actor side (run in the channel's actor): detail::datagram_handlers and
   // the kind's part of the shared rows.
   void receive_listening() override;

@@ -88,24 +88,24 @@ void stream::adopt(int fd, const std::shared_ptr<stream_server>& server,
 
 // -- operations ---------------------------------------------------------------
 
-stream_io& stream::socket_checked() const {
+stream_io* stream::socket_checked() const {
   if (!socket_)
     throw state_error("pants: the channel is not connected");
-  return *socket_.get();
+  return socket_.get();
 }
 
 void stream::write(std::string_view data) {
-  if (socket_checked().write(data))
+  if (socket_checked()->write(data))
     report_drain(); // everything went out at once
 }
 
 void stream::write_file(const std::string& path, off_t offset, std::size_t nbytes) {
-  auto& sock = socket_checked();
+  auto sock = socket_checked();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     throw std::invalid_argument("pants: write_file cannot open '" + path + "'");
   try {
-    sock.write_file(fd, offset, nbytes);
+    sock->write_file(fd, offset, nbytes);
   } catch (...) {
     ::close(fd);
     throw;
@@ -114,7 +114,7 @@ void stream::write_file(const std::string& path, off_t offset, std::size_t nbyte
 }
 
 void stream::write_file(int fd, off_t offset, std::size_t nbytes) {
-  socket_checked().write_file(fd, offset, nbytes);
+  socket_checked()->write_file(fd, offset, nbytes);
 }
 
 void stream::end() {
@@ -137,7 +137,7 @@ std::size_t stream::bytes_queued() const noexcept { return socket_ ? socket_->by
 void stream::set_write_marks(std::size_t high, std::size_t low) {
   if (low == 0 || low > high)
     throw std::invalid_argument("pants: write marks need 0 < low <= high");
-  socket_checked().set_write_marks(high, low);
+  socket_checked()->set_write_marks(high, low);
 }
 
 bool stream::connected() const noexcept { return socket_ && socket_->writable(); }

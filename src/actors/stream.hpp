@@ -164,8 +164,8 @@ private:
   void spawn_actor();
   void adopt(int fd, const std::shared_ptr<stream_server>& server,
              const std::shared_ptr<detail::connection_list>& list) override;
-  /// The socket, or state_error before `connect`/accept.
-  stream_io& socket_checked() const;
+  /// The socket (never null), or state_error before `connect`/accept.
+  stream_io* socket_checked() const;
 
   /// Set once by connect or adopt (see socket_slot).
   detail::socket_slot<stream_io> socket_;

@@ -32,7 +32,8 @@ public:
   channel_base(const channel_base&) = delete;
   channel_base& operator=(const channel_base&) = delete;
 
-  /// The engine this channel runs on.
+  /// The engine this channel runs on; not owned (it must outlive the
+  /// channel). Named after Pants' `channel.engine`.
   pants::engine& engine() const noexcept { return engine_; }
 
   /// The channel's actor; invalid before the channel starts (connect,
@@ -90,7 +91,7 @@ protected:
   /// The socket closed: `on_close` once, then nothing more is delivered.
   virtual void handle_closed() = 0;
 
-  // -- for the channel classes and their actors (in the actor) ------------------
+  // -- for the channel classes (in the actor) ------------------------------------
 
   /// Runs `f`; an exception escaping it goes to `on_error` (and one
   /// escaping `on_error` is logged): the actor never dies of user code.
