@@ -36,7 +36,7 @@ struct line_client : pants::client {
 
   // Every way the channel ends comes here, exactly once: stop the engine so
   // main() returns.
-  void on_close() override { owner().stop(); }
+  void on_close() override { engine().stop(); }
 
   // Runs on the stdin thread.
   void send_stdin() {

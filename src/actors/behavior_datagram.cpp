@@ -8,7 +8,7 @@
 
 namespace pants {
 
-behavior_datagram::behavior_datagram(const factory& make, engine& eng) : datagram(eng) {
+behavior_datagram::behavior_datagram(const factory& make, pants::engine& eng) : datagram(eng) {
   if (!make)
     throw std::invalid_argument("pants: behavior_datagram needs a behaviour factory");
   behavior_ = make(*this);

@@ -23,7 +23,7 @@ public:
   using factory = std::function<caf::behavior(datagram& self)>;
 
   /// Throws std::invalid_argument for an empty factory.
-  explicit behavior_datagram(const factory& make, engine& eng);
+  explicit behavior_datagram(const factory& make, pants::engine& eng);
   explicit behavior_datagram(const factory& make);
 
 private:

@@ -6,7 +6,7 @@
 
 namespace pants {
 
-behavior_stream::behavior_stream(const factory& make, engine& eng) : stream(eng) {
+behavior_stream::behavior_stream(const factory& make, pants::engine& eng) : stream(eng) {
   if (!make)
     throw std::invalid_argument("pants: behavior_stream needs a behaviour factory");
   behavior_ = make(*this);
@@ -18,7 +18,7 @@ stream_server::factory behavior_stream::for_server(factory make) {
   return for_server(std::move(make), engine::instance());
 }
 
-stream_server::factory behavior_stream::for_server(factory make, engine& eng) {
+stream_server::factory behavior_stream::for_server(factory make, pants::engine& eng) {
   if (!make)
     throw std::invalid_argument("pants: behavior_stream needs a behaviour factory");
   return [make = std::move(make), &eng] { return std::make_shared<behavior_stream>(make, eng); };

@@ -23,7 +23,7 @@ public:
   /// the channel's life, so handlers may capture it to write or close.
   using factory = std::function<caf::behavior(stream& self)>;
 
-  explicit behavior_stream(const factory& make, engine& eng);
+  explicit behavior_stream(const factory& make, pants::engine& eng);
   explicit behavior_stream(const factory& make);
 
   /// A server factory making actor-style connections from `make`, on the
@@ -32,7 +32,7 @@ public:
 
   /// As above, for a server on `eng`: its connections must live on the
   /// server's engine.
-  static stream_server::factory for_server(factory make, engine& eng);
+  static stream_server::factory for_server(factory make, pants::engine& eng);
 
 private:
   caf::behavior* user_behavior() noexcept override { return &behavior_; }

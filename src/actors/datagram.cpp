@@ -16,44 +16,9 @@
 
 namespace pants {
 
-namespace {
-using reframe_atom = caf::atom_constant<caf::atom("pDReframe")>;
-} // namespace
-
-// -- the actor --------------------------------------------------------------
-
-namespace detail {
-
-datagram_actor::datagram_actor(caf::actor_config& cfg, std::shared_ptr<datagram> channel)
-    : caf::event_based_actor(cfg), channel_(std::move(channel)) {}
-
-caf::behavior datagram_actor::make_behavior() {
-  auto* ch = channel_.get();
-  if (auto* user = ch->user_behavior())
-    set_default_handler([ch, user](caf::scheduled_actor*, caf::message_view& view) {
-      return ch->handle_other(*user, view);
-    });
-  return {
-      [ch](listening_msg) { ch->run_handler([ch] { ch->handle_listening(); }); },
-      [ch](packet_msg& m) { ch->run_handler([&] { ch->handle_packet(m); }); },
-      [ch](drained_msg) { ch->run_handler([ch] { ch->handle_drained(); }); },
-      [ch](read_error_msg& m) { ch->run_handler([&] { ch->handle_error(true, m.error); }); },
-      [ch](write_error_msg& m) { ch->run_handler([&] { ch->handle_error(false, m.error); }); },
-      [ch](reframe_atom) { ch->run_handler([ch] { ch->reframe(); }); },
-      [ch](detail::channel_timer_msg& m) { ch->run_handler([&] { ch->handle_timer(m); }); },
-      [this, ch](closed_msg) {
-        ch->run_handler([ch] { ch->handle_closed(); });
-        ch->env_.actors().remove(id());
-        quit();
-      },
-  };
-}
-
-} // namespace detail
-
 // -- construction -----------------------------------------------------------
 
-datagram::datagram(engine& eng) : channel_base(eng) {}
+datagram::datagram(pants::engine& eng) : channel_base(eng) {}
 datagram::datagram() : datagram(engine::instance()) {}
 datagram::~datagram() = default;
 
@@ -61,14 +26,12 @@ datagram::~datagram() = default;
 // (listen, write, end, close), from any thread.
 void datagram::start() {
   std::call_once(started_, [this] {
-    actor_ = env_.system().spawn<detail::datagram_actor>(shared_from_this());
+    actor_ = env_.system().spawn<detail::datagram_actor>(shared_from_this(), *this, env_.actors());
     env_.actors().add(actor_);
-    std::atomic_store(&socket_, env_.sockets().make_datagram(
-                                    engine_, std::make_shared<detail::actor_sink>(actor_), this));
+    socket_.set(
+        env_.sockets().make_datagram(engine_, std::make_shared<detail::actor_sink>(actor_), this));
   });
 }
-
-std::shared_ptr<datagram_io> datagram::socket() const { return std::atomic_load(&socket_); }
 
 void datagram::listen(long port) { listen(endpoint::any(port)); }
 
@@ -130,7 +93,7 @@ void datagram::read_delimiter(pants::read_delimiter d) {
   // read is re-cut at once by its own feed).
   if (framers_.senders() > 0 && !reframe_pending_ && actor_) {
     reframe_pending_ = true;
-    caf::anon_send(actor_, reframe_atom::value);
+    caf::anon_send(actor_, detail::reframe_atom::value);
   }
 }
 
@@ -150,7 +113,7 @@ void datagram::on_write_error(const net_error& e) { log_error("write error", e);
 // refused datagrams, senders overflowing), and the channel goes on: the
 // default handlers log at most one line a second, counting the rest.
 void datagram::log_error(const std::string& what, const net_error& e) {
-  auto now = owner().clock().now();
+  auto now = engine().clock().now();
   if (logged_once_ && now - last_log_ < std::chrono::seconds(1)) {
     ++suppressed_;
     return;
@@ -166,9 +129,15 @@ void datagram::log_error(const std::string& what, const net_error& e) {
 
 // -- actor side ---------------------------------------------------------------
 
-void datagram::handle_listening() {
-  if (!finished_)
-    guarded([this] { on_listen(); });
+void datagram::receive_listening() {
+  run_handler([this] {
+    if (!finished_)
+      guarded([this] { on_listen(); });
+  });
+}
+
+void datagram::receive_packet(packet_msg& m) {
+  run_handler([&] { handle_packet(m); });
 }
 
 void datagram::overflowed(const endpoint& from) {
@@ -203,15 +172,6 @@ void datagram::reframe() {
         return socket_->reading();
       },
       [this](const endpoint& from) { overflowed(from); });
-}
-
-void datagram::handle_error(bool reading, const net_error& e) {
-  guarded([&] {
-    if (reading)
-      on_read_error(e);
-    else
-      on_write_error(e);
-  });
 }
 
 void datagram::handle_closed() {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pants/actors/detail/channel_base.hpp"
+#include "pants/actors/detail/socket_slot.hpp"
 #include "pants/channels/messages.hpp"
 #include "pants/channels/read_delimiter.hpp"
 #include "pants/channels/sender_framers.hpp"
@@ -21,9 +22,6 @@ namespace pants {
 class endpoint;
 class engine;
 class datagram_io;
-namespace detail {
-class datagram_actor;
-}
 
 /// A datagram channel: Pants' `Datagram`, over UDP (IPv4, IPv6, dual-stack)
 /// or a Unix datagram socket (`pants::unix_path`). Subclass it and override
@@ -40,10 +38,12 @@ class datagram_actor;
 /// the channel is open. "Safe from any thread" members may be called from
 /// other channels' handlers too; "handler" members from this channel's own
 /// callbacks (or before it starts).
-class datagram : public detail::channel_base, public std::enable_shared_from_this<datagram> {
+class datagram : public detail::channel_base,
+                 public detail::datagram_handlers,
+                 public std::enable_shared_from_this<datagram> {
 public:
   /// A channel on `eng` (the default engine unless given).
-  explicit datagram(engine& eng);
+  explicit datagram(pants::engine& eng);
   datagram();
   ~datagram() override;
 
@@ -138,32 +138,31 @@ protected:
   virtual void on_overflow_error(const net_error& e, const endpoint& from);
   /// A received datagram was dropped (larger than 64 KiB) or the socket
   /// reported an error. Default: log. The channel goes on.
-  virtual void on_read_error(const net_error& e);
+  void on_read_error(const net_error& e) override;
   /// A datagram could not be sent; the text names its destination.
   /// Default: log. The channel goes on.
-  virtual void on_write_error(const net_error& e);
+  void on_write_error(const net_error& e) override;
   /// Exactly once, however the channel ends. Nothing is delivered after.
   virtual void on_close() {}
 
 private:
-  friend class detail::datagram_actor;
-
   void start();
-  std::shared_ptr<datagram_io> socket() const;
-  void handle_listening();
+  /// The socket; null before start(). Any thread.
+  datagram_io* socket() const noexcept { return socket_.get(); }
+  // Actor side (run in the channel's actor): detail::datagram_handlers and
+  // the kind's part of the shared rows.
+  void receive_listening() override;
+  void receive_packet(packet_msg& m) override;
   void handle_packet(packet_msg& m);
-  void handle_error(bool reading, const net_error& e);
-  void handle_closed();
-  void reframe();
+  void handle_closed() override;
+  void reframe() override;
   void overflowed(const endpoint& from);
   void drain_seen() noexcept override;
   void log_error(const std::string& what, const net_error& e);
-  /// The actor-style behaviour that also handles the actor's other
-  /// messages, if any (see behavior_datagram).
-  virtual caf::behavior* user_behavior() noexcept { return nullptr; }
 
   std::once_flag started_;
-  std::shared_ptr<datagram_io> socket_; // set once, by start()
+  /// Set once, by start() (see socket_slot).
+  detail::socket_slot<datagram_io> socket_;
   sender_framers framers_;
   bool reframe_pending_ = false;
   // The default error log's rate limit (actor only).

@@ -1,9 +1,9 @@
 #include "pants/actors/stream.hpp"
 
 #include "pants/actors/detail/actor_sink.hpp"
+#include "pants/actors/detail/connection_list.hpp"
 #include "pants/actors/detail/registry.hpp"
 #include "pants/actors/detail/stream_actor.hpp"
-#include "pants/actors/stream_server.hpp"
 #include "pants/channels/address.hpp"
 #include "pants/channels/errors.hpp"
 #include "pants/channels/socket_factory.hpp"
@@ -19,53 +19,14 @@
 
 namespace pants {
 
-namespace {
-using reframe_atom = caf::atom_constant<caf::atom("pReframe")>;
-} // namespace
-
-// -- the actor --------------------------------------------------------------
-
-namespace detail {
-
-stream_actor::stream_actor(caf::actor_config& cfg, std::shared_ptr<stream> channel)
-    : caf::event_based_actor(cfg), channel_(std::move(channel)) {}
-
-caf::behavior stream_actor::make_behavior() {
-  auto* ch = channel_.get();
-  if (auto* user = ch->user_behavior()) {
-    // Messages the table below does not know go to the user's behaviour.
-    set_default_handler([ch, user](caf::scheduled_actor*, caf::message_view& view) {
-      return ch->handle_other(*user, view);
-    });
-  }
-  return {
-      [ch](connected_msg) { ch->run_handler([ch] { ch->handle_connected(); }); },
-      [ch](connect_failed_msg& m) { ch->run_handler([&] { ch->handle_connect_failed(m.error); }); },
-      [ch](chunk_msg& m) { ch->run_handler([&] { ch->handle_chunk(m); }); },
-      [ch](eof_msg) { ch->run_handler([ch] { ch->handle_eof(); }); },
-      [ch](drained_msg) { ch->run_handler([ch] { ch->handle_drained(); }); },
-      [ch](read_error_msg& m) { ch->run_handler([&] { ch->handle_error(true, m.error); }); },
-      [ch](write_error_msg& m) { ch->run_handler([&] { ch->handle_error(false, m.error); }); },
-      [ch](reframe_atom) { ch->run_handler([ch] { ch->reframe(); }); },
-      [ch](detail::channel_timer_msg& m) { ch->run_handler([&] { ch->handle_timer(m); }); },
-      [this, ch](closed_msg) {
-        ch->run_handler([ch] { ch->handle_closed(); });
-        ch->env_.actors().remove(id());
-        quit();
-      },
-  };
-}
-
-} // namespace detail
-
 // -- construction -----------------------------------------------------------
 
-stream::stream(engine& eng) : channel_base(eng) {}
+stream::stream(pants::engine& eng) : channel_base(eng) {}
 stream::stream() : stream(engine::instance()) {}
 stream::~stream() = default;
 
 void stream::spawn_actor() {
-  actor_ = env_.system().spawn<detail::stream_actor>(shared_from_this());
+  actor_ = env_.system().spawn<detail::stream_actor>(shared_from_this(), *this, env_.actors());
   env_.actors().add(actor_);
 }
 
@@ -80,12 +41,13 @@ void stream::connect(const std::string& host, long port) {
   if (numeric)
     targets.push_back(endpoint::numeric(host, p));
   spawn_actor();
-  socket_ = env_.sockets().make_stream(engine_, std::make_shared<detail::actor_sink>(actor_), this);
+  socket_.set(
+      env_.sockets().make_stream(engine_, std::make_shared<detail::actor_sink>(actor_), this));
   if (numeric) {
     socket_->connect(std::move(targets));
     return;
   }
-  auto sock = socket_;
+  auto sock = socket_.share();
   env_.sockets().resolve(host, p, [sock](std::vector<endpoint> found, std::string error) {
     if (found.empty()) {
       sock->fail_connect(net_error{0, error});
@@ -107,26 +69,29 @@ void stream::connect(const endpoint& where) {
   if (socket_)
     throw state_error("pants: connect on a channel that is already connecting, open or closed");
   spawn_actor();
-  socket_ = env_.sockets().make_stream(engine_, std::make_shared<detail::actor_sink>(actor_), this);
+  socket_.set(
+      env_.sockets().make_stream(engine_, std::make_shared<detail::actor_sink>(actor_), this));
   socket_->connect({where});
 }
 
 void unix_client::connect(const std::string& path) { stream::connect(unix_path(path)); }
 
-void stream::adopt(int fd, std::shared_ptr<stream_server> owner) {
-  server_ = owner;
+void stream::adopt(int fd, const std::shared_ptr<stream_server>& server,
+                   const std::shared_ptr<detail::connection_list>& list) {
+  server_ = server;
+  connections_ = list;
   spawn_actor();
-  socket_ =
-      env_.sockets().adopt_stream(engine_, fd, std::make_shared<detail::actor_sink>(actor_), this);
+  socket_.set(
+      env_.sockets().adopt_stream(engine_, fd, std::make_shared<detail::actor_sink>(actor_), this));
   socket_->start(); // only now: the first event may reach a handler that reads socket_
 }
 
 // -- operations ---------------------------------------------------------------
 
-std::shared_ptr<stream_io> stream::socket_checked() const {
+stream_io* stream::socket_checked() const {
   if (!socket_)
     throw state_error("pants: the channel is not connected");
-  return socket_;
+  return socket_.get();
 }
 
 void stream::write(std::string_view data) {
@@ -189,7 +154,7 @@ void stream::read_delimiter(pants::read_delimiter d) {
   // message to ourselves, so the change still applies to buffered data.
   if (!in_feed_ && framer_.buffered() > 0 && !reframe_pending_ && actor_) {
     reframe_pending_ = true;
-    caf::anon_send(actor_, reframe_atom::value);
+    caf::anon_send(actor_, detail::reframe_atom::value);
   }
 }
 
@@ -207,13 +172,25 @@ void stream::on_write_error(const net_error& e) {
 
 // -- actor side ---------------------------------------------------------------
 
+void stream::receive_connected() {
+  run_handler([this] { handle_connected(); });
+}
+
+void stream::receive_connect_failed(const net_error& e) {
+  run_handler([&] { guarded([&] { on_connect_error(e); }); });
+}
+
+void stream::receive_chunk(chunk_msg& m) {
+  run_handler([&] { handle_chunk(m); });
+}
+
+void stream::receive_eof() {
+  run_handler([this] { handle_eof(); });
+}
+
 void stream::handle_connected() {
   if (!finished_)
     guarded([this] { on_connect(); });
-}
-
-void stream::handle_connect_failed(const net_error& e) {
-  guarded([&] { on_connect_error(e); });
 }
 
 bool stream::deliver_frames(std::string&& bytes) {
@@ -248,24 +225,15 @@ void stream::handle_eof() {
   socket_->end();
 }
 
-void stream::handle_error(bool reading, const net_error& e) {
-  guarded([&] {
-    if (reading)
-      on_read_error(e);
-    else
-      on_write_error(e);
-  });
-}
-
 void stream::handle_closed() {
   if (finished_)
     return;
   finish();
   framer_.clear();
-  // Leave the server's registry first: once on_close runs (and after), the
+  // Leave the server's list first: once on_close runs (and after), the
   // server no longer lists this channel.
-  if (auto owner = server_.lock())
-    owner->forget(this);
+  if (auto list = connections_.lock())
+    list->remove(this);
   guarded([this] { on_close(); });
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pants/actors/detail/channel_base.hpp"
+#include "pants/actors/detail/socket_slot.hpp"
 #include "pants/channels/framer.hpp"
 #include "pants/channels/messages.hpp"
 #include "pants/channels/read_delimiter.hpp"
@@ -22,7 +23,7 @@ class engine;
 class stream_server;
 class stream_io;
 namespace detail {
-class stream_actor;
+class connection_list;
 }
 
 /// A stream channel (TCP): Pants' `Stream`, base of `client` and
@@ -35,10 +36,13 @@ class stream_actor;
 /// thread" members may be called from other channels' handlers too;
 /// "handler" members must be called from this channel's own callbacks
 /// (or before `connect`).
-class stream : public detail::channel_base, public std::enable_shared_from_this<stream> {
+class stream : public detail::channel_base,
+               public detail::stream_handlers,
+               public detail::accepted_stream,
+               public std::enable_shared_from_this<stream> {
 public:
   /// A channel on `eng` (the default engine unless given).
-  explicit stream(engine& eng);
+  explicit stream(pants::engine& eng);
   stream();
   virtual ~stream();
   stream(const stream&) = delete;
@@ -105,7 +109,7 @@ public:
   bool closed() const noexcept;
   std::string local_address() const;
   std::string remote_address() const;
-  // owner() and actor(): see detail::channel_base.
+  // engine() and actor(): see detail::channel_base.
 
   // -- timers: callback/loop/defer/cycle (see detail::channel_base) --------------
   //
@@ -135,37 +139,39 @@ protected:
   /// Default: close.
   virtual void on_overflow_error(const net_error&);
   /// Default: log. The channel closes after either.
-  virtual void on_read_error(const net_error&);
-  virtual void on_write_error(const net_error&);
+  void on_read_error(const net_error&) override;
+  void on_write_error(const net_error&) override;
   virtual void on_close() {}
 
   /// The server that accepted this channel, if it is still alive.
   std::shared_ptr<stream_server> owning_server() const { return server_.lock(); }
 
 private:
-  friend class stream_server;
-  friend class detail::stream_actor;
-
-  // Actor side (run in the channel's actor).
+  // Actor side (run in the channel's actor): detail::stream_handlers and
+  // the kind's part of the shared rows.
+  void receive_connected() override;
+  void receive_connect_failed(const net_error& e) override;
+  void receive_chunk(chunk_msg& m) override;
+  void receive_eof() override;
   void handle_connected();
-  void handle_connect_failed(const net_error& e);
   void handle_chunk(chunk_msg& m);
   void handle_eof();
-  void handle_error(bool reading, const net_error& e);
-  void handle_closed();
-  void reframe();
+  void handle_closed() override;
+  void reframe() override;
   bool deliver_frames(std::string&& bytes);
   void drain_seen() noexcept override;
 
   void spawn_actor();
-  void adopt(int fd, std::shared_ptr<stream_server> owner);
-  std::shared_ptr<stream_io> socket_checked() const;
-  /// The actor-style behaviour that also handles the actor's other
-  /// messages, if any (see behavior_stream).
-  virtual caf::behavior* user_behavior() noexcept { return nullptr; }
+  void adopt(int fd, const std::shared_ptr<stream_server>& server,
+             const std::shared_ptr<detail::connection_list>& list) override;
+  /// The socket (never null), or state_error before `connect`/accept.
+  stream_io* socket_checked() const;
 
-  std::shared_ptr<stream_io> socket_;
+  /// Set once by connect or adopt (see socket_slot).
+  detail::socket_slot<stream_io> socket_;
   std::weak_ptr<stream_server> server_;
+  /// The accepting server's list of connections, left on close.
+  std::weak_ptr<detail::connection_list> connections_;
   framer framer_;
   bool in_feed_ = false;
   bool reframe_pending_ = false;

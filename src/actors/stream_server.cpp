@@ -1,46 +1,23 @@
 #include "pants/actors/stream_server.hpp"
 
 #include "pants/actors/detail/actor_sink.hpp"
+#include "pants/actors/detail/connection_list.hpp"
 #include "pants/actors/detail/registry.hpp"
+#include "pants/actors/detail/server_actor.hpp"
 #include "pants/channels/address.hpp"
 #include "pants/channels/errors.hpp"
 #include "pants/channels/socket_factory.hpp"
 #include "pants/engine/engine.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
 
 #include <cstdio>
 
 namespace pants {
 
-/// The actor that runs one server's callbacks.
-class server_actor : public caf::event_based_actor {
-public:
-  server_actor(caf::actor_config& cfg, std::shared_ptr<stream_server> srv)
-      : caf::event_based_actor(cfg), server_(std::move(srv)) {}
-
-  caf::behavior make_behavior() override {
-    auto* srv = server_.get();
-    return {
-        [srv](listening_msg) { srv->handle_listening(); },
-        [srv](accepted_msg& m) { srv->handle_accepted(m); },
-        [this, srv](closed_msg) {
-          srv->handle_closed();
-          srv->env_.actors().remove(id());
-          quit();
-        },
-    };
-  }
-
-  void on_exit() override { server_.reset(); }
-
-private:
-  std::shared_ptr<stream_server> server_;
-};
-
-stream_server::stream_server(factory make_channel, engine& eng)
-    : engine_(eng), env_(detail::environment::of(eng)), make_channel_(std::move(make_channel)) {
+stream_server::stream_server(factory make_channel, pants::engine& eng)
+    : engine_(eng), env_(detail::environment::of(eng)), make_channel_(std::move(make_channel)),
+      connections_(std::make_shared<detail::connection_list>()) {
   if (!make_channel_)
     throw std::invalid_argument("pants: a server needs a channel factory");
 }
@@ -75,7 +52,7 @@ void stream_server::listen_on(const endpoint& where, int backlog) {
   if (listener_ || closed_)
     throw state_error("pants: listen on a server that is already listening or closed");
   auto self = shared_from_this();
-  auto a = env_.system().spawn<server_actor>(self);
+  auto a = env_.system().spawn<detail::server_actor>(self, env_.actors());
   try {
     listener_ = env_.sockets().listen(
         engine_, where, backlog, std::make_shared<detail::actor_sink>(a, env_.sockets()), this);
@@ -100,16 +77,15 @@ bool stream_server::listening() const noexcept {
 
 void stream_server::close() {
   std::shared_ptr<listener_io> listener;
-  std::vector<std::shared_ptr<stream>> open;
   {
     std::lock_guard<std::mutex> guard(mtx_);
     if (closed_)
       return;
     closed_ = true;
     listener = listener_;
-    for (auto& [key, channel] : channels_)
-      open.push_back(channel);
   }
+  // A connection accepted meanwhile is either in this list or refused.
+  auto open = connections_->close();
   if (listener)
     listener->close();
   for (auto& channel : open)
@@ -117,12 +93,7 @@ void stream_server::close() {
 }
 
 std::vector<std::shared_ptr<stream>> stream_server::channels() const {
-  std::lock_guard<std::mutex> guard(mtx_);
-  std::vector<std::shared_ptr<stream>> out;
-  out.reserve(channels_.size());
-  for (auto& [key, channel] : channels_)
-    out.push_back(channel);
-  return out;
+  return connections_->snapshot();
 }
 
 std::shared_ptr<stream> stream_server::adopt(int fd) {
@@ -131,25 +102,13 @@ std::shared_ptr<stream> stream_server::adopt(int fd) {
     env_.sockets().discard_accepted(fd);
     throw std::logic_error("pants: the server's channel factory returned null");
   }
-  std::lock_guard<std::mutex> guard(mtx_);
-  if (closed_) {
-    env_.sockets().discard_accepted(fd);
+  detail::accepted_stream& accepted = *channel;
+  auto self = shared_from_this();
+  if (!connections_->add(channel, [&] { accepted.adopt(fd, self, connections_); })) {
+    env_.sockets().discard_accepted(fd); // closed
     return nullptr;
   }
-  // Under the lock: channels() never hands out a channel still being set up.
-  channel->adopt(fd, shared_from_this());
-  channels_.emplace(channel.get(), channel);
   return channel;
-}
-
-void stream_server::forget(const stream* channel) {
-  std::shared_ptr<stream> dropped;
-  std::lock_guard<std::mutex> guard(mtx_);
-  auto i = channels_.find(channel);
-  if (i != channels_.end()) {
-    dropped = std::move(i->second);
-    channels_.erase(i);
-  }
 }
 
 void stream_server::on_accept(int fd, const std::string&) { adopt(fd); }
@@ -168,16 +127,16 @@ template <class F> void stream_server::guarded(F&& f) {
   }
 }
 
-void stream_server::handle_listening() {
+void stream_server::receive_listening() {
   guarded([this] { on_listen(); });
 }
 
-void stream_server::handle_accepted(accepted_msg& m) {
+void stream_server::receive_accepted(accepted_msg& m) {
   int fd = m.fd;
   guarded([&] { on_accept(fd, m.peer); });
 }
 
-void stream_server::handle_closed() {
+void stream_server::receive_closed() {
   guarded([this] { on_close(); });
 }
 

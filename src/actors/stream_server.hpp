@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pants/actors/detail/environment.hpp"
+#include "pants/actors/detail/handlers.hpp"
 #include "pants/actors/stream.hpp"
 
 #include <caf/actor.hpp>
@@ -10,13 +11,15 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace pants {
 
 class endpoint;
 class listener_io;
+namespace detail {
+class connection_list;
+}
 
 /// Pants' `StreamServer`: listens for stream connections and turns each
 /// accepted socket into a channel of its connection type, with its own
@@ -24,13 +27,16 @@ class listener_io;
 ///
 /// Create with std::make_shared; the framework keeps it alive while it
 /// listens. Callbacks run in the server's own actor. Members are safe from
-/// any thread unless noted.
-class stream_server : public std::enable_shared_from_this<stream_server> {
+/// any thread unless noted. Its actor reaches it only through
+/// `detail::server_handlers`; its connections through their
+/// `detail::connection_list`.
+class stream_server : public detail::server_handlers,
+                      public std::enable_shared_from_this<stream_server> {
 public:
   /// Makes the channel for each accepted connection.
   using factory = std::function<std::shared_ptr<stream>()>;
 
-  explicit stream_server(factory make_channel, engine& eng);
+  explicit stream_server(factory make_channel, pants::engine& eng);
   explicit stream_server(factory make_channel);
   virtual ~stream_server();
   stream_server(const stream_server&) = delete;
@@ -63,8 +69,10 @@ public:
   /// before listen.
   std::string local_address() const;
 
+  /// True from a successful `listen` until the listening socket closes.
   bool listening() const noexcept;
-  engine& owner() const noexcept { return engine_; }
+  /// The engine this server and its connections run on (not owned).
+  pants::engine& engine() const noexcept { return engine_; }
 
 protected:
   virtual void on_listen() {}
@@ -79,22 +87,20 @@ protected:
   std::shared_ptr<stream> adopt(int fd);
 
 private:
-  friend class stream;
-  friend class server_actor;
-
   void listen_on(const endpoint& where, int backlog);
-  void forget(const stream* channel);
-  void handle_listening();
-  void handle_accepted(accepted_msg& m);
-  void handle_closed();
+  // detail::server_handlers (run in the server's actor).
+  void receive_listening() override;
+  void receive_accepted(accepted_msg& m) override;
+  void receive_closed() override;
   template <class F> void guarded(F&& f);
 
-  engine& engine_;
+  pants::engine& engine_;
   detail::environment env_;
   factory make_channel_;
-  mutable std::mutex mtx_;
+  /// The accepted connections still open; shared (weakly) with each.
+  std::shared_ptr<detail::connection_list> connections_;
+  mutable std::mutex mtx_; // guards the members below
   std::shared_ptr<listener_io> listener_;
-  std::unordered_map<const stream*, std::shared_ptr<stream>> channels_;
   caf::actor actor_;
   std::uint16_t port_ = 0;
   bool closed_ = false;

@@ -115,7 +115,7 @@ struct channel_fixture : fixture {
 /// A connection echoing what it reads, logging "connect", "close" and, from
 /// its destructor, "destroyed".
 struct counted_echo : connection {
-  counted_echo(engine& eng, event_log& log) : connection(eng), log_(log) {}
+  counted_echo(pants::engine& eng, event_log& log) : connection(eng), log_(log) {}
   ~counted_echo() override { log_.add("destroyed"); }
   std::function<void(counted_echo&)> hook;
 

@@ -4,6 +4,7 @@
 #include "pants/channels/errors.hpp"
 #include "pants/channels/resolver.hpp"
 #include "support/loopback.hpp"
+#include "support/pattern.hpp"
 #include "support/recorder.hpp"
 
 #define BOOST_TEST_MODULE stream
@@ -43,14 +44,6 @@ long last(const std::vector<std::string>& v, const std::string& e) {
     if (v[i - 1] == e)
       return static_cast<long>(i - 1);
   return -1;
-}
-
-/// A bytes pattern in which a reordered or dropped piece shows.
-std::string pattern(std::size_t n) {
-  std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; ++i)
-    s[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
-  return s;
 }
 
 sockaddr_in loopback4(std::uint16_t port) {
@@ -127,7 +120,7 @@ private:
 /// (a late connection), so a test can account for every channel it made.
 class tracked_recorder : public recorder {
 public:
-  tracked_recorder(event_log& log, engine& eng) : recorder(log, eng), log_(log) {}
+  tracked_recorder(event_log& log, pants::engine& eng) : recorder(log, eng), log_(log) {}
   ~tracked_recorder() override {
     if (!closed_)
       log_.add("discarded");
@@ -147,7 +140,7 @@ private:
 /// A connection that notes, in on_close, whether its server still lists it.
 class self_lister : public connection {
 public:
-  self_lister(event_log& log, engine& eng) : connection(eng), log_(log) {}
+  self_lister(event_log& log, pants::engine& eng) : connection(eng), log_(log) {}
 
 protected:
   void on_connect() override { log_.add("connect"); }
@@ -539,7 +532,7 @@ PANTS_FAMILY_TEST_CASE(end_with_queued_data_delivers_the_data_then_eof) {
   blocking_client peer(at);
   BOOST_REQUIRE(log.wait_count("connect"));
   auto conn = srv->channels().at(0);
-  auto data = pattern(16 * 1024 * 1024); // more than the kernel buffers hold
+  auto data = pattern(0, 16 * MiB); // more than the kernel buffers hold
   conn->write(data);
   BOOST_REQUIRE(conn->bytes_queued() > 0u); // the peer reads nothing yet
   conn->end();
@@ -736,7 +729,7 @@ PANTS_FAMILY_TEST_CASE(on_write_fires_only_after_queued_data_drains) {
   blocking_client peer(at);
   BOOST_REQUIRE(log.wait_count("connect"));
   auto conn = srv->channels().at(0);
-  auto data = pattern(16 * 1024 * 1024);
+  auto data = pattern(0, 16 * MiB);
   conn->write(data);
   BOOST_REQUIRE(conn->bytes_queued() > 0u);
   BOOST_TEST(log.count("write") == 0u); // the queue holds data: no drain yet

@@ -32,7 +32,7 @@ struct echo : unix_connection {
 /// ("code:<n>", just before "connect_error:<what>").
 class unix_recorder : public basic_recorder<unix_client> {
 public:
-  unix_recorder(event_log& log, engine& eng) : basic_recorder(log, eng), log_(log) {}
+  unix_recorder(event_log& log, pants::engine& eng) : basic_recorder(log, eng), log_(log) {}
 
 protected:
   void on_connect_error(const net_error& e) override {
@@ -47,7 +47,7 @@ private:
 /// A Unix server that logs "server_close" once its listener has closed.
 class noted_server : public unix_server {
 public:
-  noted_server(factory make, engine& eng, event_log& log)
+  noted_server(factory make, pants::engine& eng, event_log& log)
       : unix_server(std::move(make), eng), log_(log) {}
 
 protected:

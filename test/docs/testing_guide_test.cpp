@@ -109,7 +109,7 @@ struct idle_echo : connection {
     last_read = now();
   }
   // The engine's clock: real time in production, virtual time on the mock.
-  clock::time_point now() const { return owner().clock().now(); }
+  clock::time_point now() const { return engine().clock().now(); }
   // One pending timer per connection, re-armed when it fires.
   void check_after(clock::duration delay) {
     defer(delay, [this] {
@@ -182,7 +182,8 @@ struct echo_stats {
 };
 
 struct counted_echo : connection {
-  counted_echo(std::shared_ptr<echo_stats> s, engine& eng) : connection(eng), stats(std::move(s)) {}
+  counted_echo(std::shared_ptr<echo_stats> s, pants::engine& eng)
+      : connection(eng), stats(std::move(s)) {}
   void on_read(std::string_view data) override { write(data); }
   void on_write_error(const net_error&) override { ++stats->write_errors; }
   void on_close() override { ++stats->closed; }

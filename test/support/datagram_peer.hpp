@@ -26,7 +26,7 @@ namespace pants::test {
 /// the channel's actor; set them before the channel starts.
 class datagram_recorder : public datagram {
 public:
-  datagram_recorder(event_log& log, engine& eng) : datagram(eng), log_(log) {}
+  datagram_recorder(event_log& log, pants::engine& eng) : datagram(eng), log_(log) {}
 
   std::function<void(datagram_recorder&, std::string_view, const endpoint&)> read_hook;
 

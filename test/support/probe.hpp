@@ -26,7 +26,7 @@ namespace pants::test {
 /// Without a read hook, each frame is logged as "read:<frame>".
 class probe : public connection {
 public:
-  explicit probe(engine& eng) : connection(eng) {}
+  explicit probe(pants::engine& eng) : connection(eng) {}
 
   event_log events;
   std::function<void(probe&)> connect_hook;

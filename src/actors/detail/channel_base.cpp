@@ -70,4 +70,39 @@ void channel_base::handle_timer(channel_timer_msg& m) {
   }
 }
 
+// -- the actor's shared rows ----------------------------------------------------
+
+void channel_base::receive_drained() {
+  run_handler([this] { handle_drained(); });
+}
+
+void channel_base::receive_error(bool reading, const net_error& e) {
+  run_handler([&] {
+    guarded([&] {
+      if (reading)
+        on_read_error(e);
+      else
+        on_write_error(e);
+    });
+  });
+}
+
+void channel_base::receive_reframe() {
+  run_handler([this] { reframe(); });
+}
+
+void channel_base::receive_timer(channel_timer_msg& m) {
+  run_handler([&] { handle_timer(m); });
+}
+
+void channel_base::receive_closed() {
+  run_handler([this] { handle_closed(); });
+}
+
+bool channel_base::has_behavior() noexcept { return user_behavior() != nullptr; }
+
+caf::result<caf::message> channel_base::receive_other(caf::message_view& view) {
+  return handle_other(*user_behavior(), view);
+}
+
 } // namespace pants::detail

@@ -2,6 +2,7 @@
 
 #include "pants/actors/detail/channel_timers.hpp"
 #include "pants/actors/detail/environment.hpp"
+#include "pants/actors/detail/handlers.hpp"
 #include "pants/channels/drain_latch.hpp"
 #include "pants/engine/timer.hpp"
 
@@ -24,14 +25,17 @@ namespace pants::detail {
 /// actor, its timers, and how its callbacks run: an exception escaping a
 /// callback goes to `on_error`, and `on_write` for a drain caused by the
 /// channel's own write runs after the callback that wrote returns.
-/// Members are safe from any thread unless noted.
-class channel_base {
+/// Members are safe from any thread unless noted. Its actor reaches it
+/// only through `channel_handlers` (the shared rows) and the kind's own
+/// interface (see handlers.hpp).
+class channel_base : public channel_handlers {
 public:
   channel_base(const channel_base&) = delete;
   channel_base& operator=(const channel_base&) = delete;
 
-  /// The engine this channel runs on.
-  engine& owner() const noexcept { return engine_; }
+  /// The engine this channel runs on; not owned (it must outlive the
+  /// channel). Named after Pants' `channel.engine`.
+  pants::engine& engine() const noexcept { return engine_; }
 
   /// The channel's actor; invalid before the channel starts (connect,
   /// accept, listen, a datagram's first write). Other actors may send it
@@ -69,15 +73,26 @@ public:
   }
 
 protected:
-  explicit channel_base(engine& eng) : engine_(eng), env_(environment::of(eng)) {}
+  explicit channel_base(pants::engine& eng) : engine_(eng), env_(environment::of(eng)) {}
   virtual ~channel_base();
 
   /// The write queue became empty after holding data. Runs in the actor.
   virtual void on_write() {}
   /// An exception escaped a callback; the channel goes on. Default: log.
   virtual void on_error(const std::exception& e);
+  /// The socket reported a read error; each kind says what follows.
+  virtual void on_read_error(const net_error& e) = 0;
+  /// A write failed; each kind says what follows.
+  virtual void on_write_error(const net_error& e) = 0;
 
-  // -- for the channel classes and their actors (in the actor) ------------------
+  // -- what each kind does for a shared message (in the actor) -------------------
+
+  /// Re-cuts the buffered bytes after a read delimiter change.
+  virtual void reframe() = 0;
+  /// The socket closed: `on_close` once, then nothing more is delivered.
+  virtual void handle_closed() = 0;
+
+  // -- for the channel classes (in the actor) ------------------------------------
 
   /// Runs `f`; an exception escaping it goes to `on_error` (and one
   /// escaping `on_error` is logged): the actor never dies of user code.
@@ -122,7 +137,7 @@ protected:
   /// The actor, or state_error when the channel has not started.
   const caf::actor& actor_checked() const;
 
-  engine& engine_;
+  pants::engine& engine_;
   /// Sockets, CAF system and registry of channels on `engine_`.
   environment env_;
   caf::actor actor_;
@@ -130,6 +145,19 @@ protected:
   bool finished_ = false;
 
 private:
+  // -- channel_handlers: the actor's shared rows, each run as a handler ---------
+  void receive_drained() override;
+  void receive_error(bool reading, const net_error& e) override;
+  void receive_reframe() override;
+  void receive_timer(channel_timer_msg& m) override;
+  void receive_closed() override;
+  bool has_behavior() noexcept override;
+  caf::result<caf::message> receive_other(caf::message_view& view) override;
+
+  /// The actor-style behaviour that also handles the actor's other
+  /// messages, if any (behavior_stream, behavior_datagram).
+  virtual caf::behavior* user_behavior() noexcept { return nullptr; }
+
   void report(const std::exception& e) noexcept;
 
   /// Drains this channel's own handler caused (in the actor).

@@ -1,28 +1,18 @@
 #pragma once
 
-#include "pants/actors/datagram.hpp"
-
-#include <caf/event_based_actor.hpp>
-
-#include <memory>
+#include "pants/actors/detail/channel_actor.hpp"
 
 namespace pants::detail {
 
-/// The CAF actor that runs one datagram channel: a table of the engine's
-/// messages, each handed to the channel's `handle_*` member. Messages it
-/// does not know go to the channel's actor-style behaviour, if any.
-class datagram_actor : public caf::event_based_actor {
+/// The CAF actor that runs one datagram channel: the datagram's own rows
+/// (bound, one datagram) on top of the shared channel rows. Runs on CAF's workers,
+/// one message at a time.
+class datagram_actor : public channel_actor<datagram_handlers> {
 public:
-  datagram_actor(caf::actor_config& cfg, std::shared_ptr<datagram> channel);
+  using channel_actor::channel_actor;
 
+  /// The datagram's own rows, then the shared ones (channel_actor::table).
   caf::behavior make_behavior() override;
-
-  /// Drops the channel, however the actor ends (closed, or stopped at
-  /// exit), so the channel and its actor never keep each other alive.
-  void on_exit() override { channel_.reset(); }
-
-private:
-  std::shared_ptr<datagram> channel_;
 };
 
 } // namespace pants::detail

@@ -130,7 +130,7 @@ datagram_peer mock_engine::peer(const datagram& ch) const {
 }
 
 stream_peer mock_engine::accept(const std::shared_ptr<stream>& channel, const std::string& from) {
-  if (!channel || &channel->owner() != &*s_->eng)
+  if (!channel || &channel->engine() != &*s_->eng)
     throw std::invalid_argument("pants::testing: accept needs a channel made on this mock engine");
   if (!s_->door) {
     s_->door = std::make_shared<stream_server>(
