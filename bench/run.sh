@@ -3,6 +3,7 @@
 #
 #   bench/run.sh [--udp] [BUILD_DIR] [SECONDS]          (defaults: TCP, build 5)
 #   BENCH_BASE=<build dir> bench/run.sh ...              (also that build's pants, as "base")
+#   BENCH_SERVERS="raw pants base" bench/run.sh ...      (only those servers)
 #
 # For every server binary that exists, starts it on a free fixed port (21000 + i, or the
 # next free one), waits for its "listening" line, and runs the scenarios:
@@ -191,6 +192,7 @@ FAILED=0
 for i in "${!SERVER_NAMES[@]}"; do
   name=${SERVER_NAMES[$i]}
   bin=${SERVER_BINS[$i]}
+  [[ -z ${BENCH_SERVERS:-} || " $BENCH_SERVERS " == *" $name "* ]] || continue
   if [[ ! -x $bin ]]; then
     echo "[$name] skipped: $bin not found"
     continue
