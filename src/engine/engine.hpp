@@ -147,7 +147,10 @@ public:
 
   /// Number of registered descriptors (the wake-up eventfd not counted).
   /// Must be called in the engine thread.
-  std::size_t size() const noexcept { return live_; }
+  std::size_t size() const noexcept {
+    PANTS_ASSERT_IN_LOOP(*this);
+    return live_;
+  }
 
   /// "epoll" or "poll".
   const char* backend_name() const noexcept { return backend_->name(); }
