@@ -311,7 +311,7 @@ for j in "${!SCENARIO_NAMES[@]}"; do
       "${OTHER_PCT[$k]}" "$([[ $UDP == 1 ]] && printf ' %8s' "${LOST[$k]}")"
   done
 done
-if [[ -n ${P50[raw/conn1000]:-}${P50[pants/conn1000]:-} ]]; then
+if [[ -n ${P50[*]:-} ]]; then
   echo
   echo "conn1000 latency: round trip p50/p99 (us) during the measurement; first-ms = until all"
   echo "1000 fresh connections had their first echo (-1: not all did during the run)"
