@@ -114,8 +114,41 @@ void engine::run_posted() {
   running_tasks_.clear();
 }
 
+std::shared_ptr<iteration_observer> engine::observe(std::shared_ptr<iteration_observer> obs) {
+  std::lock_guard<std::mutex> guard(observer_mtx_);
+  if (!observer_ && obs) {
+    observer_ = std::move(obs);
+    observer_ptr_.store(observer_.get(), std::memory_order_release);
+  }
+  return observer_;
+}
+
 void engine::poll(std::chrono::milliseconds timeout) {
   auto previous = owner_.exchange(std::this_thread::get_id());
+  // Read once: an observer installed meanwhile is told from the next
+  // iteration, so its two calls always pair up.
+  auto* observer = observer_ptr_.load(std::memory_order_acquire);
+  struct ends_guard {
+    engine& eng;
+    iteration_observer* obs;
+    std::thread::id previous;
+    ~ends_guard() {
+      if (obs != nullptr) {
+        // What the observer runs (actor handlers) is not engine-thread code:
+        // it sees no engine thread, so it posts to the loop as a worker would.
+        eng.owner_ = std::thread::id{};
+        obs->iteration_ends();
+      }
+      eng.owner_ = previous;
+    }
+  };
+  if (observer != nullptr)
+    observer->iteration_begins();
+  ends_guard ends{*this, observer, previous};
+  poll_once(timeout);
+}
+
+void engine::poll_once(std::chrono::milliseconds timeout) {
   run_posted();
   bool pending;
   {
@@ -130,7 +163,6 @@ void engine::poll(std::chrono::milliseconds timeout) {
     dispatch(ev);
   run_posted();
   run_loops();
-  owner_ = previous;
 }
 
 // -- timers ---------------------------------------------------------------------

@@ -25,6 +25,20 @@
 
 namespace pants {
 
+/// Told by `engine::poll()` about each iteration, so a higher layer can run
+/// work on the engine thread between iterations (the actors layer resumes
+/// the channel actors the iteration woke). Both calls run in the engine
+/// thread, inside `poll()`, always in pairs (also when a part of the
+/// iteration threw); they must not throw.
+class iteration_observer {
+public:
+  virtual ~iteration_observer() = default;
+  /// At the start of `poll()`, before anything of the iteration runs.
+  virtual void iteration_begins() noexcept = 0;
+  /// At the end of `poll()`: after dispatch, posted tasks and loops.
+  virtual void iteration_ends() noexcept = 0;
+};
+
 /// The poll reactor: watches file descriptors through a `backend` (epoll or
 /// poll) and calls each descriptor's `io_handler` when it is ready.
 ///
@@ -152,6 +166,12 @@ public:
     return live_;
   }
 
+  /// Installs `obs` as this engine's iteration observer unless one is
+  /// installed already; returns the one installed (kept alive by the engine
+  /// until it is destroyed; never replaced). Safe from any thread; an
+  /// iteration already under way is not told.
+  std::shared_ptr<iteration_observer> observe(std::shared_ptr<iteration_observer> obs);
+
   /// "epoll" or "poll".
   const char* backend_name() const noexcept { return backend_->name(); }
 
@@ -170,6 +190,7 @@ private:
   void run_timed(const std::shared_ptr<detail::timer_record>& record);
   void run_loops();
   void run_posted();
+  void poll_once(std::chrono::milliseconds timeout);
   void dispatch(const ready_event& ev);
   void drain_wakeup();
   void wake();
@@ -198,6 +219,12 @@ private:
   std::shared_ptr<clock_service> clock_;
   std::vector<std::shared_ptr<detail::timer_record>> loops_;
   std::shared_ptr<anchor> anchor_;
+
+  // The iteration observer: set once (under observer_mtx_), read by poll()
+  // through observer_ptr_ without a lock.
+  std::mutex observer_mtx_;
+  std::shared_ptr<iteration_observer> observer_;
+  std::atomic<iteration_observer*> observer_ptr_{nullptr};
 
   std::atomic<bool> running_{false};
   std::atomic<bool> stop_requested_{false};
