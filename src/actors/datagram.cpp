@@ -26,10 +26,13 @@ datagram::~datagram() = default;
 // (listen, write, end, close), from any thread.
 void datagram::start() {
   std::call_once(started_, [this] {
-    actor_ = env_.system().spawn<detail::datagram_actor>(shared_from_this(), *this, env_.actors());
+    std::shared_ptr<detail::engine_unit> unit;
+    actor_ = detail::spawn_channel_actor<detail::datagram_actor>(
+        env_, engine_, unit, shared_from_this(), *this, env_.actors());
     env_.actors().add(actor_);
-    socket_.set(
-        env_.sockets().make_datagram(engine_, std::make_shared<detail::actor_sink>(actor_), this));
+    socket_.set(env_.sockets().make_datagram(
+        engine_, std::make_shared<detail::actor_sink>(actor_, env_.sockets(), std::move(unit)),
+        this));
   });
 }
 

@@ -1,5 +1,6 @@
 #include "pants/actors/runtime.hpp"
 
+#include "pants/actors/detail/engine_unit.hpp"
 #include "pants/actors/detail/registry.hpp"
 #include "pants/channels/errors.hpp"
 
@@ -27,6 +28,17 @@ std::size_t from_env(const char* name, std::size_t fallback) {
   return *end == '\0' && n > 0 ? n : fallback;
 }
 
+std::string from_env(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+void check_inline(const std::string& mode) {
+  if (mode != "auto" && mode != "never")
+    throw std::invalid_argument("pants: unknown inline_handlers '" + mode +
+                                "' (expected auto or never)");
+}
+
 struct runtime_state {
   std::mutex mtx;
   runtime_options options;
@@ -48,6 +60,7 @@ runtime_state& state() {
 struct runtime_holder {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
+  bool inline_handlers = false;
 
   explicit runtime_holder(const runtime_options& opts) {
     detail::registry::instance(); // made before the atexit handler: outlives it
@@ -61,6 +74,10 @@ struct runtime_holder {
     if (sched != "stealing" && sched != "sharing")
       throw std::invalid_argument("pants: unknown scheduler '" + sched +
                                   "' (expected stealing or sharing)");
+    auto mode =
+        opts.inline_handlers.empty() ? from_env("PANTS_INLINE", "never") : opts.inline_handlers;
+    check_inline(mode);
+    inline_handlers = mode == "auto";
     auto throughput = opts.max_throughput ? opts.max_throughput : 64;
     cfg.set("scheduler.max-threads", workers);
     cfg.set("scheduler.max-throughput", throughput);
@@ -89,6 +106,8 @@ void configure(const runtime_options& options) {
   if (!options.scheduler.empty() && options.scheduler != "stealing" &&
       options.scheduler != "sharing")
     throw std::invalid_argument("pants: unknown scheduler '" + options.scheduler + "'");
+  if (!options.inline_handlers.empty())
+    check_inline(options.inline_handlers);
   s.options = options;
 }
 
@@ -108,5 +127,14 @@ caf::actor_system& actor_system() {
   (void)started;
   return *holder->sys;
 }
+
+namespace detail {
+
+bool inline_handlers_enabled() {
+  pants::actor_system(); // the runtime, and with it the option, on first use
+  return holder->inline_handlers;
+}
+
+} // namespace detail
 
 } // namespace pants

@@ -11,7 +11,7 @@ namespace pants {
 
 /// How the worker pool that runs every channel's handlers is set up.
 /// Zero / empty fields take the environment (`PANTS_WORKERS`,
-/// `PANTS_SCHEDULER`), then the defaults.
+/// `PANTS_SCHEDULER`, `PANTS_INLINE`), then the defaults.
 struct runtime_options {
   /// Worker threads running handlers; default: the number of cores.
   std::size_t workers = 0;
@@ -22,11 +22,18 @@ struct runtime_options {
   /// Messages one actor handles before yielding its worker; default 64, so
   /// a busy channel cannot starve the others on its worker.
   std::size_t max_throughput = 0;
+  /// "auto": a channel actor woken by its engine runs on the engine thread
+  /// after the engine's dispatch, within a time budget; what is left, and
+  /// channels whose handlers took long, go to the workers. A handler that
+  /// blocks until its engine does something (a timer, a close) then waits
+  /// for ever on its first turn. "never" (the default for now): every
+  /// handler runs on a worker. Empty takes `PANTS_INLINE`, then "never".
+  std::string inline_handlers;
 };
 
 /// Sets the options of the default runtime. Must be called before the
 /// first channel is created; throws state_error after, and
-/// std::invalid_argument for an unknown scheduler name.
+/// std::invalid_argument for an unknown scheduler or inline_handlers name.
 void configure(const runtime_options& options);
 
 /// The CAF actor system that runs channel actors, started on first use.

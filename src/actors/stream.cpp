@@ -25,9 +25,12 @@ stream::stream(pants::engine& eng) : channel_base(eng) {}
 stream::stream() : stream(engine::instance()) {}
 stream::~stream() = default;
 
-void stream::spawn_actor() {
-  actor_ = env_.system().spawn<detail::stream_actor>(shared_from_this(), *this, env_.actors());
+std::shared_ptr<event_sink> stream::spawn_actor() {
+  std::shared_ptr<detail::engine_unit> unit;
+  actor_ = detail::spawn_channel_actor<detail::stream_actor>(
+      env_, engine_, unit, shared_from_this(), *this, env_.actors());
   env_.actors().add(actor_);
+  return std::make_shared<detail::actor_sink>(actor_, env_.sockets(), std::move(unit));
 }
 
 void stream::connect(const std::string& host, long port) {
@@ -40,9 +43,7 @@ void stream::connect(const std::string& host, long port) {
   std::vector<endpoint> targets;
   if (numeric)
     targets.push_back(endpoint::numeric(host, p));
-  spawn_actor();
-  socket_.set(
-      env_.sockets().make_stream(engine_, std::make_shared<detail::actor_sink>(actor_), this));
+  socket_.set(env_.sockets().make_stream(engine_, spawn_actor(), this));
   if (numeric) {
     socket_->connect(std::move(targets));
     return;
@@ -68,9 +69,7 @@ void stream::connect(const endpoint& where) {
     throw address_error("pants: connect needs an address");
   if (socket_)
     throw state_error("pants: connect on a channel that is already connecting, open or closed");
-  spawn_actor();
-  socket_.set(
-      env_.sockets().make_stream(engine_, std::make_shared<detail::actor_sink>(actor_), this));
+  socket_.set(env_.sockets().make_stream(engine_, spawn_actor(), this));
   socket_->connect({where});
 }
 
@@ -80,9 +79,7 @@ void stream::adopt(int fd, const std::shared_ptr<stream_server>& server,
                    const std::shared_ptr<detail::connection_list>& list) {
   server_ = server;
   connections_ = list;
-  spawn_actor();
-  socket_.set(
-      env_.sockets().adopt_stream(engine_, fd, std::make_shared<detail::actor_sink>(actor_), this));
+  socket_.set(env_.sockets().adopt_stream(engine_, fd, spawn_actor(), this));
   socket_->start(); // only now: the first event may reach a handler that reads socket_
 }
 

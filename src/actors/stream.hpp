@@ -19,6 +19,7 @@
 namespace pants {
 
 class endpoint;
+class event_sink;
 class engine;
 class stream_server;
 class stream_io;
@@ -161,7 +162,8 @@ private:
   bool deliver_frames(std::string&& bytes);
   void drain_seen() noexcept override;
 
-  void spawn_actor();
+  /// Spawns the actor; returns the sink the socket delivers to.
+  std::shared_ptr<event_sink> spawn_actor();
   void adopt(int fd, const std::shared_ptr<stream_server>& server,
              const std::shared_ptr<detail::connection_list>& list) override;
   /// The socket (never null), or state_error before `connect`/accept.

@@ -1,22 +1,45 @@
 #pragma once
 
+#include "pants/actors/detail/engine_unit.hpp"
+#include "pants/actors/detail/environment.hpp"
 #include "pants/channels/event_sink.hpp"
 #include "pants/channels/socket_factory.hpp"
 
+#include <caf/abstract_actor.hpp>
 #include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/message_id.hpp>
 #include <caf/send.hpp>
+#include <caf/spawn_options.hpp>
 #include <caf/weak_intrusive_ptr.hpp>
+
+#include <memory>
+#include <utility>
 
 namespace pants::detail {
 
 /// Delivers a socket's events to a channel's actor as CAF messages. Holds
 /// the actor weakly: a socket never keeps a finished actor (or, at exit,
-/// the actor system) alive. Safe from any thread.
+/// the actor system) alive. With an engine unit (inline handlers), a
+/// delivery made in that engine's thread inside `poll()` goes through the
+/// unit, which may run the actor on the engine thread; any other goes to
+/// the workers as `anon_send`. Safe from any thread.
 class actor_sink final : public event_sink {
 public:
-  /// `sockets` drops accepted descriptors nobody will adopt (a server's sink).
-  explicit actor_sink(const caf::actor& a, socket_factory& sockets = socket_factory::real())
-      : target_(caf::actor_cast<caf::weak_actor_ptr>(a)), sockets_(&sockets) {}
+  /// `sockets` drops accepted descriptors nobody will adopt (a server's
+  /// sink); `unit` is the engine's unit, or null for none (mock engines,
+  /// `PANTS_INLINE=never`). `a` must derive from `inline_mark` if `unit` is
+  /// set (channel and server actors do).
+  explicit actor_sink(const caf::actor& a, socket_factory& sockets = socket_factory::real(),
+                      std::shared_ptr<engine_unit> unit = nullptr)
+      : target_(caf::actor_cast<caf::weak_actor_ptr>(a)), sockets_(&sockets),
+        unit_(std::move(unit)),
+        mark_(unit_ ? dynamic_cast<inline_mark*>(caf::actor_cast<caf::abstract_actor*>(a))
+                    : nullptr) {
+    if (mark_ == nullptr)
+      unit_.reset(); // not an actor that may run inline
+  }
 
   void deliver(connected_msg m) override { send(std::move(m)); }
   void deliver(connect_failed_msg m) override { send(std::move(m)); }
@@ -39,12 +62,37 @@ private:
     auto target = caf::actor_cast<caf::actor>(target_.lock());
     if (!target)
       return false;
+    if (unit_ && unit_->active_here()) {
+      // mark_ lives in the actor, which `target` keeps alive.
+      unit_->deliver(
+          *caf::actor_cast<caf::abstract_actor*>(target),
+          caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, std::forward<T>(m)),
+          mark_);
+      return true;
+    }
     caf::anon_send(target, std::forward<T>(m));
     return true;
   }
 
   caf::weak_actor_ptr target_;
   socket_factory* sockets_;
+  std::shared_ptr<engine_unit> unit_;
+  inline_mark* mark_;
 };
+
+/// Spawns the channel or server actor `A` (constructed from `xs`) of a
+/// channel on `eng` in `env`, and sets `unit` to the engine unit its sink
+/// should use (null: none). With a unit the actor is spawned lazily, so it
+/// initialises with its first message, where that runs: a normal spawn
+/// initialises it on a worker, and a first message arriving meanwhile
+/// would be handled there.
+template <class A, class... Ts>
+caf::actor spawn_channel_actor(const environment& env, engine& eng,
+                               std::shared_ptr<engine_unit>& unit, Ts&&... xs) {
+  unit = env.is_default() ? engine_unit::for_engine(eng) : nullptr;
+  if (unit)
+    return env.system().spawn<A, caf::lazy_init>(std::forward<Ts>(xs)...);
+  return env.system().spawn<A>(std::forward<Ts>(xs)...);
+}
 
 } // namespace pants::detail

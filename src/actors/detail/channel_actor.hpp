@@ -2,6 +2,7 @@
 
 #include "pants/actors/detail/channel_timers.hpp"
 #include "pants/actors/detail/handlers.hpp"
+#include "pants/actors/detail/inline_mark.hpp"
 #include "pants/actors/detail/registry.hpp"
 #include "pants/channels/messages.hpp"
 
@@ -23,8 +24,9 @@ using reframe_atom = caf::atom_constant<caf::atom("pReframe")>;
 /// other message, and the end (`closed_msg`: leave the registry, quit).
 /// Holds the channel until the actor ends, however it ends, so the channel
 /// and its actor never keep each other alive. `Own` is the kind's own
-/// interface (handlers.hpp). Runs on CAF's workers.
-template <class Own> class channel_actor : public caf::event_based_actor {
+/// interface (handlers.hpp). Runs on CAF's workers, or inline on the engine thread
+/// (engine_unit.hpp).
+template <class Own> class channel_actor : public caf::event_based_actor, public inline_mark {
 public:
   /// `channel` is kept alive by the actor, and `own` is the same object;
   /// `actors` tracks the actor until the channel closes.

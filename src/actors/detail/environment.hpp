@@ -30,6 +30,10 @@ public:
   /// Back to the default for `eng` (before `eng` is destroyed).
   static void unbind(const engine& eng);
 
+  /// True for the default (the runtime's system and real sockets): the
+  /// only environment whose channels may run inline on the engine thread.
+  bool is_default() const noexcept { return system_ == nullptr && sockets_ == nullptr; }
+
   socket_factory& sockets() const;
   caf::actor_system& system() const;
   registry& actors() const;

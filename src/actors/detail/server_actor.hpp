@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pants/actors/detail/handlers.hpp"
+#include "pants/actors/detail/inline_mark.hpp"
 
 #include <caf/event_based_actor.hpp>
 
@@ -12,8 +13,9 @@ class registry;
 
 /// The CAF actor that runs one server's callbacks: a table of the
 /// listener's messages, each handed to the server. Holds the server until
-/// the actor ends, however it ends. Runs on CAF's workers.
-class server_actor : public caf::event_based_actor {
+/// the actor ends, however it ends. Runs on CAF's workers, or inline on the engine thread
+/// (engine_unit.hpp).
+class server_actor : public caf::event_based_actor, public inline_mark {
 public:
   /// `server` is kept alive by the actor; `actors` tracks it until closed.
   server_actor(caf::actor_config& cfg, std::shared_ptr<server_handlers> server, registry& actors);

@@ -1,0 +1,81 @@
+#pragma once
+
+#include "pants/actors/detail/inline_mark.hpp"
+#include "pants/engine/engine.hpp"
+
+#include <caf/execution_unit.hpp>
+#include <caf/fwd.hpp>
+#include <caf/mailbox_element.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace pants::detail {
+
+/// The engine thread as a CAF execution unit ("inline handlers"). While the
+/// engine's `poll()` runs, an actor sink on that thread enqueues with this
+/// unit as context (`deliver`), so an idle channel actor it wakes is kept
+/// here instead of waking a worker; at the end of the iteration the unit
+/// resumes the kept actors on the engine thread, a few messages each,
+/// within a time budget. What is left, actors whose turn took long (marked
+/// heavy) and every other actor given to `exec_later` go to CAF's
+/// scheduler. Nothing stays here after `poll()` returns.
+///
+/// Installed on an engine by `for_engine`; kept alive by the engine and by
+/// the sinks using it. `deliver` and `exec_later` must be called in the
+/// engine thread; `active_here` is safe from any thread.
+class engine_unit final : public caf::execution_unit, public iteration_observer {
+public:
+  /// Messages one actor handles per inline turn.
+  static constexpr std::size_t max_throughput = 8;
+  /// Time for inline turns per iteration; the rest goes to the workers.
+  static constexpr std::chrono::microseconds budget{1000};
+  /// An inline turn longer than this marks the actor heavy.
+  static constexpr std::chrono::microseconds heavy_turn{200};
+
+  explicit engine_unit(caf::actor_system& sys);
+
+  /// The unit of `eng` (installed on first use), or null when inline
+  /// handlers are off (the default, `PANTS_INLINE=never`). Only for engines whose
+  /// channels use the runtime's actor system. Safe from any thread.
+  static std::shared_ptr<engine_unit> for_engine(engine& eng);
+
+  /// True when called in the engine thread inside this unit's `poll()`.
+  bool active_here() const noexcept;
+
+  /// Enqueues `msg` to `target` with this unit as context: an idle `target`
+  /// is kept for an inline turn unless `mark` says it is heavy. Must be
+  /// called when `active_here()`.
+  void deliver(caf::abstract_actor& target, caf::mailbox_element_ptr msg, inline_mark* mark);
+
+  /// CAF: `ptr` was made ready by a send with this unit as context. Kept
+  /// only while `deliver` runs; everything else goes to the scheduler.
+  void exec_later(caf::resumable* ptr) override;
+
+  void iteration_begins() noexcept override;
+  void iteration_ends() noexcept override;
+
+private:
+  struct job {
+    caf::resumable* ptr; // holds the reference CAF added when scheduling it
+    inline_mark* mark;
+  };
+
+  void run_jobs() noexcept;
+  void hand_over(std::size_t from) noexcept;
+
+  /// Kept jobs of this iteration; engine thread only.
+  std::vector<job> jobs_;
+  /// The mark of the actor `deliver` is enqueuing to, else null (engine thread).
+  inline_mark* delivering_ = nullptr;
+  /// The unit active before this one on this thread (nested polls).
+  engine_unit* previous_ = nullptr;
+};
+
+/// True when the runtime's `inline_handlers` option (or `PANTS_INLINE`) is
+/// "auto". Starts the runtime. Safe from any thread.
+bool inline_handlers_enabled();
+
+} // namespace pants::detail
