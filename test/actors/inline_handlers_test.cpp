@@ -218,13 +218,18 @@ BOOST_AUTO_TEST_CASE(the_engine_stopping_with_handlers_pending_returns_and_nothi
   // Hold the engine while every client sends, then stop it.
   std::promise<void> sent;
   auto all_sent = sent.get_future().share();
-  eng.post([this, all_sent] {
+  auto stopping = std::make_shared<std::promise<void>>();
+  auto stopped_in_engine = stopping->get_future();
+  eng.post([this, all_sent, stopping] {
     all_sent.wait_for(patience);
     eng.stop();
+    stopping->set_value();
   });
   for (auto& c : clients)
     c->send("x");
   sent.set_value();
+  // The task ran in this run of the engine, not a later one.
+  BOOST_REQUIRE(stopped_in_engine.wait_for(patience) == std::future_status::ready);
   auto joined = std::async(std::launch::async, [this] { loop.reset(); });
   BOOST_REQUIRE(joined.wait_for(patience) == std::future_status::ready); // start() returned
   loop.emplace(eng);
