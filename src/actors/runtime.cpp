@@ -75,7 +75,7 @@ struct runtime_holder {
       throw std::invalid_argument("pants: unknown scheduler '" + sched +
                                   "' (expected stealing or sharing)");
     auto mode =
-        opts.inline_handlers.empty() ? from_env("PANTS_INLINE", "never") : opts.inline_handlers;
+        opts.inline_handlers.empty() ? from_env("PANTS_INLINE", "auto") : opts.inline_handlers;
     check_inline(mode);
     inline_handlers = mode == "auto";
     auto throughput = opts.max_throughput ? opts.max_throughput : 64;

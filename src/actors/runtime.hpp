@@ -22,12 +22,14 @@ struct runtime_options {
   /// Messages one actor handles before yielding its worker; default 64, so
   /// a busy channel cannot starve the others on its worker.
   std::size_t max_throughput = 0;
-  /// "auto": a channel actor woken by its engine runs on the engine thread
-  /// after the engine's dispatch, within a time budget; what is left, and
-  /// channels whose handlers took long, go to the workers. A handler that
-  /// blocks until its engine does something (a timer, a close) then waits
-  /// for ever on its first turn. "never" (the default for now): every
-  /// handler runs on a worker. Empty takes `PANTS_INLINE`, then "never".
+  /// "auto" (the default): a channel actor woken by its engine runs on the
+  /// engine thread after the engine's dispatch, a few messages at a time
+  /// within a time budget; what is left, and channels whose handlers take
+  /// long, go to the workers. A handler that blocks holds the engine thread
+  /// for at most `engine::relief_tick` to twice that: then the engine's
+  /// relief thread polls in its place and the channels waiting behind it
+  /// go to the workers. "never": every handler runs on a worker, one thread
+  /// hand-off per message. Empty takes `PANTS_INLINE`, then "auto".
   std::string inline_handlers;
 };
 

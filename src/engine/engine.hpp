@@ -27,9 +27,15 @@ namespace pants {
 
 /// Told by `engine::poll()` about each iteration, so a higher layer can run
 /// work on the engine thread between iterations (the actors layer resumes
-/// the channel actors the iteration woke). Both calls run in the engine
-/// thread, inside `poll()`, always in pairs (also when a part of the
-/// iteration threw); they must not throw.
+/// the channel actors the iteration woke). `iteration_begins` and
+/// `iteration_ends` run in the engine thread, inside `poll()`, always in
+/// pairs (also when a part of the iteration threw); no call may throw.
+///
+/// While `iteration_ends` runs, the thread is not the engine thread
+/// (`in_engine_thread()` is false, so what it runs posts to the loop like
+/// any other thread). If it runs longer than `engine::relief_delay`, the
+/// engine's relief thread calls `relieve` and polls the engine itself until
+/// `iteration_ends` returns: a blocked handler holds up only itself.
 class iteration_observer {
 public:
   virtual ~iteration_observer() = default;
@@ -37,6 +43,13 @@ public:
   virtual void iteration_begins() noexcept = 0;
   /// At the end of `poll()`: after dispatch, posted tasks and loops.
   virtual void iteration_ends() noexcept = 0;
+  /// True when work is waiting for `iteration_ends` (in the engine thread,
+  /// before the wait for I/O): `poll()` then does not sleep waiting.
+  virtual bool has_work() noexcept = 0;
+  /// From the relief thread, while `iteration_ends` has run too long: hand
+  /// the work waiting behind the current piece to other threads. Runs
+  /// concurrently with `iteration_ends`.
+  virtual void relieve() noexcept = 0;
 };
 
 /// The poll reactor: watches file descriptors through a `backend` (epoll or
@@ -172,6 +185,14 @@ public:
   /// iteration already under way is not told.
   std::shared_ptr<iteration_observer> observe(std::shared_ptr<iteration_observer> obs);
 
+  /// How long the observer's `iteration_ends` may hold the thread before
+  /// the relief thread takes over polling: between one and two of these.
+  static constexpr std::chrono::milliseconds relief_tick{2};
+
+  /// How many times the relief thread took over polling (for tests and
+  /// statistics). Safe from any thread.
+  std::uint64_t reliefs() const noexcept;
+
   /// "epoll" or "poll".
   const char* backend_name() const noexcept { return backend_->name(); }
 
@@ -190,7 +211,8 @@ private:
   void run_timed(const std::shared_ptr<detail::timer_record>& record);
   void run_loops();
   void run_posted();
-  void poll_once(std::chrono::milliseconds timeout);
+  void poll_once(std::chrono::milliseconds timeout, iteration_observer* observer);
+  void observe_iteration_end(iteration_observer& obs) noexcept;
   void dispatch(const ready_event& ev);
   void drain_wakeup();
   void wake();
@@ -225,6 +247,10 @@ private:
   std::mutex observer_mtx_;
   std::shared_ptr<iteration_observer> observer_;
   std::atomic<iteration_observer*> observer_ptr_{nullptr};
+
+  // The relief thread (engine.cpp), made with the observer.
+  struct relief;
+  std::unique_ptr<relief> relief_;
 
   std::atomic<bool> running_{false};
   std::atomic<bool> stop_requested_{false};

@@ -26,23 +26,12 @@ using namespace pants::test;
 
 namespace {
 
-// Inline handlers are on in this suite (configured below) unless
-// PANTS_INLINE says otherwise (ctest also runs it with PANTS_INLINE=never).
+// Inline handlers are on by default; ctest also runs this suite with
+// PANTS_INLINE=never.
 bool inline_on() {
   const char* v = std::getenv("PANTS_INLINE");
   return v == nullptr || *v == '\0' || std::string(v) == "auto";
 }
-
-struct configure_inline {
-  configure_inline() {
-    if (inline_on()) {
-      runtime_options o;
-      o.inline_handlers = "auto";
-      configure(o);
-    }
-  }
-};
-BOOST_TEST_GLOBAL_FIXTURE(configure_inline);
 
 /// The threads that ran on_read, in order.
 struct thread_log {
@@ -62,8 +51,6 @@ struct echo : connection {
   echo(pants::engine& eng, thread_log& t) : connection(eng), threads(t) {}
   void on_read(std::string_view data) override {
     threads.add();
-    if (data == "slow")
-      std::this_thread::sleep_for(100ms); // the deliberately blocking handler
     write(data);
   }
   thread_log& threads;
@@ -104,43 +91,65 @@ BOOST_AUTO_TEST_CASE(on_read_runs_on_the_engine_thread_with_auto_and_on_a_worker
   std::size_t on_engine = 0;
   for (auto id : ids)
     on_engine += id == engine_id;
+  // Inline is opportunistic: a turn the engine thread was preempted in may
+  // be relieved, and its channel's next messages go to the workers.
   if (inline_on())
-    BOOST_TEST(on_engine == ids.size());
+    BOOST_TEST(on_engine >= ids.size() * 9 / 10);
   else
     BOOST_TEST(on_engine == 0u);
   srv->close();
 }
 
-BOOST_AUTO_TEST_CASE(a_handler_blocking_100ms_moves_to_the_workers_and_others_keep_answering) {
-  auto srv = echo_server();
+BOOST_AUTO_TEST_CASE(a_blocked_handler_holds_up_only_itself_and_then_moves_to_the_workers) {
+  // On "block" the handler waits until another channel of the same engine
+  // has been served: with inline turns only the engine's relief thread,
+  // polling while the engine thread is held, can make that happen.
+  struct gated : connection {
+    gated(pants::engine& e, event_log& l, thread_log& t) : connection(e), log_(l), threads_(t) {}
+    void on_read(std::string_view data) override {
+      if (data == "block") {
+        threads_.add();
+        log_.add("blocking");
+        bool served = log_.wait_count("fast_served", ++rounds_);
+        log_.add(served ? "released" : "timed_out");
+      }
+      write(data);
+    }
+    event_log& log_;
+    thread_log& threads_;
+    std::size_t rounds_ = 0;
+  };
+  auto srv =
+      std::make_shared<server>([this] { return std::make_shared<gated>(eng, log, threads); }, eng);
+  srv->listen("127.0.0.1", 0);
   blocking_client slow(srv->port());
   blocking_client fast(srv->port());
   ping_pong(fast, 1);
   ping_pong(slow, 1); // a channel's first turn is not judged
-  slow.send("slow");  // its first long turn may hold the engine thread once
-  BOOST_REQUIRE(slow.recv_exactly(4) == "slow");
-  auto repeat = std::async(std::launch::async, [&slow] {
-    for (int i = 0; i < 5; ++i) {
-      slow.send("slow");
-      if (slow.recv_exactly(4) != "slow")
-        return false;
-    }
-    return true;
-  });
-  // While the slow channel blocks again and again, each echo comes back
-  // in far less than one of its turns.
-  auto until = std::chrono::steady_clock::now() + 400ms;
-  int answered = 0;
-  while (std::chrono::steady_clock::now() < until) {
-    auto t0 = std::chrono::steady_clock::now();
-    fast.send("ping");
-    BOOST_REQUIRE(fast.recv_exactly(4) == "ping");
-    auto took = std::chrono::steady_clock::now() - t0;
-    BOOST_TEST(std::chrono::duration_cast<std::chrono::microseconds>(took).count() < 150'000);
-    ++answered;
+  constexpr std::size_t rounds = 5;
+  for (std::size_t round = 1; round <= rounds; ++round) {
+    slow.send("block");
+    BOOST_REQUIRE(log.wait_count("blocking", round));
+    ping_pong(fast, 1); // while the slow handler blocks
+    log.add("fast_served");
+    BOOST_REQUIRE(slow.recv_exactly(5) == "block");
   }
-  BOOST_TEST(answered > 10);
-  BOOST_TEST(repeat.get());
+  BOOST_TEST(log.count("released") == rounds);
+  BOOST_TEST(log.count("timed_out") == 0u);
+  auto ids = threads.snapshot();
+  BOOST_REQUIRE(ids.size() == rounds);
+  if (inline_on()) {
+    // The first blocked turn held the engine thread until relieved; the
+    // channel is heavy from then on and blocks a worker instead.
+    BOOST_TEST(eng.reliefs() >= 1u);
+    BOOST_TEST((ids[0] == engine_id));
+    for (std::size_t i = 1; i < rounds; ++i)
+      BOOST_TEST((ids[i] != engine_id));
+  } else {
+    BOOST_TEST(eng.reliefs() == 0u);
+    for (auto id : ids)
+      BOOST_TEST((id != engine_id));
+  }
   srv->close();
 }
 
@@ -195,8 +204,9 @@ BOOST_AUTO_TEST_CASE(on_close_runs_exactly_once_and_last) {
 }
 
 BOOST_AUTO_TEST_CASE(the_engine_stopping_with_handlers_pending_returns_and_nothing_is_lost) {
-  // Handlers just under the heavy mark, more of them than one iteration's
-  // budget holds; the engine is told to stop while they are being read.
+  // Handlers of 150 us, more of them than one iteration's budget holds
+  // (their first turns, so none is judged heavy); the engine is told to
+  // stop while they are being read.
   struct busy : connection {
     busy(pants::engine& e, event_log& l) : connection(e), log_(l) {}
     void on_connect() override { log_.add("connect"); }

@@ -10,12 +10,14 @@
 #define BOOST_TEST_MODULE engine_thread
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <fcntl.h>
 #include <future>
 #include <memory>
+#include <optional>
 #include <poll.h>
 #include <stdexcept>
 #include <string>
@@ -77,7 +79,107 @@ template <class F> child_result in_child(F body) {
   return out;
 }
 
+/// An iteration observer that records what the engine tells it, and whose
+/// `iteration_ends` blocks once, when asked, until released (bounded).
+struct blocking_observer : iteration_observer {
+  std::atomic<int> begins{0}, ends{0}, reliefs{0};
+  std::atomic<bool> engine_thread_at_end{false};
+  std::atomic<bool> block_next{false};
+  std::promise<void> blocked_promise, release_promise;
+  std::shared_future<void> release = release_promise.get_future().share();
+  std::atomic<bool> released_in_time{false};
+  std::thread::id end_thread;
+  engine* eng = nullptr;
+
+  void iteration_begins() noexcept override { ++begins; }
+  void iteration_ends() noexcept override {
+    engine_thread_at_end = eng->in_engine_thread();
+    end_thread = std::this_thread::get_id();
+    if (block_next.exchange(false)) {
+      blocked_promise.set_value();
+      released_in_time = release.wait_for(patience) == std::future_status::ready;
+    }
+    ++ends;
+  }
+  void relieve() noexcept override { ++reliefs; }
+  bool has_work() noexcept override { return false; }
+};
+
+std::shared_ptr<blocking_observer> observe(engine& eng) {
+  auto obs = std::make_shared<blocking_observer>();
+  obs->eng = &eng;
+  BOOST_TEST_REQUIRE((eng.observe(obs) == obs));
+  return obs;
+}
+
 } // namespace
+
+BOOST_AUTO_TEST_CASE(the_observer_is_told_around_every_iteration_outside_the_engine_thread) {
+  engine eng;
+  auto obs = observe(eng);
+  BOOST_TEST((eng.observe(std::make_shared<blocking_observer>()) == obs)); // never replaced
+  for (int i = 0; i < 3; ++i)
+    eng.poll(std::chrono::milliseconds(0));
+  BOOST_TEST(obs->begins == 3);
+  BOOST_TEST(obs->ends == 3);
+  BOOST_TEST(!obs->engine_thread_at_end); // its work posts to the loop like a worker's
+  BOOST_TEST(eng.reliefs() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_iteration_end_that_blocks_is_relieved_and_the_engine_serves_meanwhile) {
+  engine eng;
+  auto obs = observe(eng);
+  engine_thread t(eng);
+  auto start_thread = t.call([] { return std::this_thread::get_id(); });
+  obs->block_next = true;
+  auto blocked = obs->blocked_promise.get_future();
+  eng.post([] {}); // an iteration, whose end blocks
+  BOOST_TEST_REQUIRE((blocked.wait_for(patience) == std::future_status::ready));
+  // Only another thread polling the engine can run this task and so
+  // release the blocked end.
+  std::promise<std::thread::id> ran_on;
+  auto where = ran_on.get_future();
+  eng.post([&] {
+    ran_on.set_value(std::this_thread::get_id());
+    obs->release_promise.set_value();
+  });
+  BOOST_TEST_REQUIRE((where.wait_for(patience) == std::future_status::ready));
+  auto relief_thread = where.get();
+  BOOST_TEST((relief_thread != start_thread));
+  // The blocked thread takes the engine back once its end returns: tasks
+  // run there again (those posted before that may still run on the relief).
+  bool back = false;
+  for (auto deadline = std::chrono::steady_clock::now() + patience;
+       !back && std::chrono::steady_clock::now() < deadline;)
+    back = t.call([] { return std::this_thread::get_id(); }) == start_thread;
+  BOOST_TEST(back);
+  BOOST_TEST(obs->released_in_time);
+  BOOST_TEST(obs->reliefs == 1);
+  BOOST_TEST(eng.reliefs() == 1u);
+  BOOST_TEST((obs->end_thread == start_thread));
+}
+
+BOOST_AUTO_TEST_CASE(stop_while_relieved_makes_start_return_once_the_blocked_end_returns) {
+  engine eng;
+  auto obs = observe(eng);
+  std::optional<engine_thread> t(std::in_place, eng);
+  obs->block_next = true;
+  auto blocked = obs->blocked_promise.get_future();
+  eng.post([] {});
+  BOOST_TEST_REQUIRE((blocked.wait_for(patience) == std::future_status::ready));
+  std::promise<void> relieved;
+  auto relieved_future = relieved.get_future();
+  eng.post([&] { relieved.set_value(); }); // runs once the relief thread polls
+  BOOST_TEST_REQUIRE((relieved_future.wait_for(patience) == std::future_status::ready));
+  eng.stop();
+  obs->release_promise.set_value();
+  auto joined = std::async(std::launch::async, [&] { t.reset(); }); // stop() and join
+  BOOST_TEST((joined.wait_for(patience) == std::future_status::ready));
+  BOOST_TEST(!eng.running());
+  // The engine can be started again, and serves as before.
+  t.emplace(eng);
+  BOOST_TEST((t->call([] { return 7; }) == 7));
+}
 
 BOOST_AUTO_TEST_CASE(run_in_loop_runs_at_once_in_the_engine_thread) {
   engine eng;

@@ -28,7 +28,8 @@ bool engine_unit::active_here() const noexcept { return active_unit == this; }
 
 void engine_unit::deliver(caf::abstract_actor& target, caf::mailbox_element_ptr msg,
                           inline_mark* mark) {
-  if (mark != nullptr && mark->heavy.load(std::memory_order_relaxed)) {
+  if (mark != nullptr && mark->heavy_left > 0) {
+    --mark->heavy_left;
     target.enqueue(std::move(msg), nullptr); // to the workers, as before
     return;
   }
@@ -42,13 +43,38 @@ void engine_unit::exec_later(caf::resumable* ptr) {
   // here makes ready goes to the workers: the handler might block waiting
   // for it, and it must not be parked behind that handler.
   if (delivering_ != nullptr && active_here()) {
-    jobs_.push_back(job{ptr, delivering_});
+    keep(job{ptr, delivering_});
     return;
   }
   system().scheduler().enqueue(ptr); // takes over the reference
 }
 
+void engine_unit::keep(job j) noexcept {
+  {
+    std::lock_guard<std::mutex> guard(jobs_mtx_);
+    if (!relieved_) {
+      jobs_.push_back(j);
+      return;
+    }
+  }
+  system().scheduler().enqueue(j.ptr);
+}
+
+bool engine_unit::next_job(job& j) noexcept {
+  std::lock_guard<std::mutex> guard(jobs_mtx_);
+  if (next_ >= jobs_.size())
+    return false;
+  j = jobs_[next_++];
+  return true;
+}
+
 void engine_unit::iteration_begins() noexcept {
+  {
+    // Set by the last iteration's end (or a relief, which ends before that
+    // iteration's poll() returns).
+    std::lock_guard<std::mutex> guard(jobs_mtx_);
+    relieved_ = false;
+  }
   previous_ = active_unit;
   active_unit = this;
 }
@@ -59,34 +85,54 @@ void engine_unit::iteration_ends() noexcept {
   previous_ = nullptr;
 }
 
+void engine_unit::relieve() noexcept { hand_over_rest(); }
+
+bool engine_unit::has_work() noexcept {
+  std::lock_guard<std::mutex> guard(jobs_mtx_);
+  return next_ < jobs_.size();
+}
+
+void engine_unit::judge(inline_mark& mark, std::chrono::steady_clock::duration took) noexcept {
+  // The first turn initialises the actor (lazy_init) and pays first-use
+  // costs: only later turns are judged. One long turn may be the thread
+  // being preempted; two in a row, or one the engine had to be relieved
+  // of, make the actor heavy.
+  if (!mark.judged) {
+    mark.judged = true;
+    return;
+  }
+  if (took <= heavy_turn) {
+    mark.strikes = 0;
+    return;
+  }
+  if (++mark.strikes < heavy_strikes && took < engine::relief_tick)
+    return;
+  mark.strikes = 0;
+  mark.heavy_left = mark.penalty;
+  if (mark.penalty < max_penalty)
+    mark.penalty *= 2;
+}
+
 void engine_unit::run_jobs() noexcept {
   using clock = std::chrono::steady_clock;
   auto deadline = clock::now() + budget;
-  // Indices, not iterators: a turn may wake more channels (a write that
-  // drains at once delivers to its sink), which join the end of the list.
-  std::size_t i = 0;
-  for (; i < jobs_.size(); ++i) {
+  job j;
+  // The list grows while this runs (a write that drains at once wakes its
+  // own channel again), so it is read one job at a time.
+  while (next_job(j)) {
     auto start = clock::now();
-    if (start >= deadline)
-      break;
-    auto j = jobs_[i];
     auto result = j.ptr->resume(this, max_throughput);
-    auto took = clock::now() - start;
-    // The first turn initialises the actor (lazy_init) and pays first-use
-    // costs: only later turns are judged.
-    if (!j.mark->judged)
-      j.mark->judged = true;
-    else if (took > heavy_turn)
-      j.mark->heavy.store(true, std::memory_order_relaxed);
+    auto end = clock::now();
+    judge(*j.mark, end - start);
     // References as caf/scheduler/worker.hpp handles them.
     switch (result) {
     case caf::resumable::resume_later:
-      // Still has messages: another turn here if time is left and it is
-      // light, else the scheduler takes it (and the reference) over.
-      if (j.mark->heavy.load(std::memory_order_relaxed))
+      // Still has messages: another turn here if it is light, else the
+      // scheduler takes it (and the reference) over.
+      if (j.mark->heavy_left > 0)
         system().scheduler().enqueue(j.ptr);
       else
-        jobs_.push_back(j);
+        keep(j);
       break;
     case caf::resumable::done:
     case caf::resumable::awaiting_message:
@@ -95,14 +141,23 @@ void engine_unit::run_jobs() noexcept {
     case caf::resumable::shutdown_execution_unit:
       break;
     }
+    if (end >= deadline)
+      break;
   }
-  hand_over(i);
-  jobs_.clear();
+  hand_over_rest();
 }
 
-void engine_unit::hand_over(std::size_t from) noexcept {
-  for (auto k = from; k < jobs_.size(); ++k)
-    system().scheduler().enqueue(jobs_[k].ptr);
+void engine_unit::hand_over_rest() noexcept {
+  std::vector<job> rest;
+  {
+    std::lock_guard<std::mutex> guard(jobs_mtx_);
+    relieved_ = true; // until the next iteration begins
+    rest.assign(jobs_.begin() + static_cast<std::ptrdiff_t>(next_), jobs_.end());
+    jobs_.clear();
+    next_ = 0;
+  }
+  for (auto& j : rest)
+    system().scheduler().enqueue(j.ptr);
 }
 
 } // namespace pants::detail

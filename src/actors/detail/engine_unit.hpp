@@ -9,7 +9,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace pants::detail {
@@ -19,9 +21,11 @@ namespace pants::detail {
 /// unit as context (`deliver`), so an idle channel actor it wakes is kept
 /// here instead of waking a worker; at the end of the iteration the unit
 /// resumes the kept actors on the engine thread, a few messages each,
-/// within a time budget. What is left, actors whose turn took long (marked
-/// heavy) and every other actor given to `exec_later` go to CAF's
-/// scheduler. Nothing stays here after `poll()` returns.
+/// within a time budget. What is left, actors whose turns take long (marked
+/// heavy for a while) and every other actor given to `exec_later` go to
+/// CAF's scheduler. Nothing stays here after `poll()` returns. A turn that
+/// blocks is relieved by the engine (`relieve`): the engine's relief thread
+/// polls meanwhile, and the jobs behind the turn go to the scheduler.
 ///
 /// Installed on an engine by `for_engine`; kept alive by the engine and by
 /// the sinks using it. `deliver` and `exec_later` must be called in the
@@ -32,13 +36,17 @@ public:
   static constexpr std::size_t max_throughput = 8;
   /// Time for inline turns per iteration; the rest goes to the workers.
   static constexpr std::chrono::microseconds budget{1000};
-  /// An inline turn longer than this marks the actor heavy.
-  static constexpr std::chrono::microseconds heavy_turn{200};
+  /// Inline turns longer than this, `heavy_strikes` in a row (or one the
+  /// engine had to be relieved of), mark the actor heavy.
+  static constexpr std::chrono::microseconds heavy_turn{50};
+  static constexpr std::uint8_t heavy_strikes = 2;
+  /// The most deliveries one heavy verdict sends to the workers.
+  static constexpr std::uint32_t max_penalty = 1u << 16;
 
   explicit engine_unit(caf::actor_system& sys);
 
   /// The unit of `eng` (installed on first use), or null when inline
-  /// handlers are off (the default, `PANTS_INLINE=never`). Only for engines whose
+  /// handlers are off (`PANTS_INLINE=never`). Only for engines whose
   /// channels use the runtime's actor system. Safe from any thread.
   static std::shared_ptr<engine_unit> for_engine(engine& eng);
 
@@ -56,6 +64,12 @@ public:
 
   void iteration_begins() noexcept override;
   void iteration_ends() noexcept override;
+  /// From the engine's relief thread while a turn holds the engine thread
+  /// too long: the jobs waiting behind it go to the scheduler, and so does
+  /// everything woken until the turn ends.
+  void relieve() noexcept override;
+  /// True when jobs wait for this iteration's end.
+  bool has_work() noexcept override;
 
 private:
   struct job {
@@ -64,10 +78,17 @@ private:
   };
 
   void run_jobs() noexcept;
-  void hand_over(std::size_t from) noexcept;
+  bool next_job(job& j) noexcept;
+  void keep(job j) noexcept;
+  void hand_over_rest() noexcept;
+  static void judge(inline_mark& mark, std::chrono::steady_clock::duration took) noexcept;
 
-  /// Kept jobs of this iteration; engine thread only.
+  /// Kept jobs of this iteration and the next to run: the engine thread
+  /// adds and runs them, the relief thread may hand them over.
+  std::mutex jobs_mtx_;
   std::vector<job> jobs_;
+  std::size_t next_ = 0;
+  bool relieved_ = false;
   /// The mark of the actor `deliver` is enqueuing to, else null (engine thread).
   inline_mark* delivering_ = nullptr;
   /// The unit active before this one on this thread (nested polls).

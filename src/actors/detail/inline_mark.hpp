@@ -1,17 +1,21 @@
 #pragma once
 
-#include <atomic>
+#include <cstdint>
 
 namespace pants::detail {
 
 /// What the engine unit (engine_unit.hpp) keeps in a channel or server
-/// actor: whether its inline turns took long ("heavy"), so the engine hands
-/// its wake-ups to CAF's workers from then on. Written and read in the
-/// engine thread; atomic so that reading it anywhere else is not a race.
+/// actor: whether its inline turns run long ("heavy"), so the engine hands
+/// its wake-ups to CAF's workers for a while. Engine thread only.
 struct inline_mark {
-  std::atomic<bool> heavy{false};
-  /// Whether an inline turn was judged yet (the first one is not). Engine
-  /// thread only.
+  /// Deliveries left that go to the workers; 0: the actor may run inline.
+  std::uint32_t heavy_left = 0;
+  /// How many deliveries the next heavy verdict sends to the workers: it
+  /// doubles with each verdict, so a repeat offender is retried ever less.
+  std::uint32_t penalty = 64;
+  /// Long inline turns in a row.
+  std::uint8_t strikes = 0;
+  /// Whether an inline turn was judged yet (the first one is not).
   bool judged = false;
 };
 
