@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Echo-server benchmark: raw epoll (floor) vs Boost.Asio vs libuv vs CAF's broker vs pants.
+# Echo-server benchmark: raw epoll (floor) vs Boost.Asio vs libuv vs CAF's broker vs pants
+# (inline handlers, the default) vs hop (pants with PANTS_INLINE=never).
 #
 #   bench/run.sh [--udp] [BUILD_DIR] [SECONDS]          (defaults: TCP, build 5)
 #   BENCH_BASE=<build dir> bench/run.sh ...              (also that build's pants, as "base")
@@ -57,9 +58,10 @@ if [[ $UDP == 1 ]]; then
 else
   LOADGEN=$BUILD/bench/bench_loadgen
   CHURN=$BUILD/bench/bench_churn_loadgen
-  SERVER_NAMES=(raw asio uv broker pants)
+  SERVER_NAMES=(raw asio uv broker pants hop)
   SERVER_BINS=("$BUILD/bench/bench_raw_epoll_echo" "$BUILD/bench/bench_asio_echo"
-    "$BUILD/bench/bench_uv_echo" "$BUILD/bench/bench_caf_broker_echo" "$BUILD/examples/echo_server")
+    "$BUILD/bench/bench_uv_echo" "$BUILD/bench/bench_caf_broker_echo" "$BUILD/examples/echo_server"
+    "$BUILD/examples/echo_server")
   SCENARIO_NAMES=(pingpong pipelined conn1000 churn)
   SCENARIO_ARGS=("--connections 1 --size 64 --pipeline 1" "--connections 100 --size 64 --pipeline 16"
     "--connections 1000 --size 64 --pipeline 1 --latency 1" "--concurrency 16 --size 64")
@@ -67,6 +69,8 @@ else
     "1000 conn x 64 B, pipeline 1" "connect+echo+close, 16 at a time")
   SCENARIO_LOADGEN=("$LOADGEN" "$LOADGEN" "$LOADGEN" "$CHURN")
 fi
+# "hop" is the pants echo server with inline handlers off: every message hops to a worker.
+declare -A SERVER_ENV=([hop]=PANTS_INLINE=never)
 IDLE=${BENCH_IDLE:-10000}
 [[ $UDP == 1 ]] && IDLE=0
 [[ $IDLE =~ ^[0-9]+$ ]] || { echo "BENCH_IDLE must be a number" >&2; exit 2; }
@@ -197,7 +201,9 @@ for i in "${!SERVER_NAMES[@]}"; do
     echo "[$name] skipped: $bin not found"
     continue
   fi
-  launch_server "$name" "$i" "${PIN_SERVER[@]}" "$bin" || { FAILED=1; continue; }
+  # shellcheck disable=SC2086 # an empty SERVER_ENV adds no word
+  launch_server "$name" "$i" "${PIN_SERVER[@]}" env ${SERVER_ENV[$name]:-} "$bin" ||
+    { FAILED=1; continue; }
   echo "[$name] $bin listening on port $port (pid $SERVER_PID)"
 
   if ((IDLE > 0)); then
