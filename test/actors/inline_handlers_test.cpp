@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -79,6 +80,17 @@ struct fixture {
 };
 
 } // namespace
+
+// First in this file: before any channel starts the runtime (configure
+// throws state_error after that).
+BOOST_AUTO_TEST_CASE(configure_refuses_an_unknown_inline_handlers_name) {
+  runtime_options bad;
+  bad.inline_handlers = "sometimes";
+  BOOST_CHECK_THROW(configure(bad), std::invalid_argument);
+  runtime_options mode;
+  mode.inline_handlers = inline_on() ? "auto" : "never";
+  BOOST_CHECK_NO_THROW(configure(mode));
+}
 
 BOOST_FIXTURE_TEST_SUITE(inline_handlers_suite, fixture)
 
