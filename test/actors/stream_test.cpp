@@ -167,18 +167,37 @@ void echoing(recorder& r) {
   r.read_hook = [](recorder& self, std::string_view d) { self.write(d); };
 }
 
+/// A server that logs "server_close" when its on_close runs: its actor has
+/// handled every connection the listener handed it by then (they come
+/// first in its mailbox), so no late one can outlive the test.
+class logging_server : public server {
+public:
+  template <class F>
+  logging_server(F&& make, pants::engine& eng, event_log& log)
+      : server(std::forward<F>(make), eng), log_(log) {}
+
+protected:
+  void on_close() override { log_.add("server_close"); }
+
+private:
+  event_log& log_;
+};
+
 struct fixture {
   engine eng;
   event_log log;  // the server-side connections (recorder)
   event_log clog; // the clients (client_recorder)
+  event_log slog; // the servers' on_close (logging_server)
   std::atomic<std::size_t> accepted{0};
+  std::size_t servers = 0; // made by the helpers below, each closed before settle()
   address_maker addresses;
   engine_thread loop{eng};
 
   /// A server whose connections are recorders, each passed to `setup`
   /// first; not yet listening.
   std::shared_ptr<server> unbound_recording_server(std::function<void(recorder&)> setup) {
-    return std::make_shared<server>(
+    ++servers;
+    return std::make_shared<logging_server>(
         [this, setup] {
           auto r = std::make_shared<tracked_recorder>(log, eng);
           if (setup)
@@ -186,7 +205,7 @@ struct fixture {
           ++accepted;
           return r;
         },
-        eng);
+        eng, slog);
   }
 
   /// A recording server on `host` (empty: dual-stack on all interfaces)
@@ -223,10 +242,12 @@ struct fixture {
     return c;
   }
 
-  /// End of a test: every server-side connection ran on_close (or was
-  /// never adopted) and the engine holds no descriptor, so no channel
+  /// End of a test: every server closed (so it adopted or dropped every
+  /// connection handed to it), every server-side connection ran on_close (or
+  /// was never adopted) and the engine holds no descriptor, so no channel
   /// outlives the engine.
   void settle() {
+    BOOST_TEST(slog.wait_count("server_close", servers));
     bool all_closed = log.wait([this](const auto& v) {
       auto done =
           std::count(v.begin(), v.end(), "close") + std::count(v.begin(), v.end(), "discarded");
@@ -564,12 +585,13 @@ PANTS_FAMILY_TEST_CASE(on_close_fires_once_after_peer_orderly_close) {
 }
 
 PANTS_FAMILY_TEST_CASE(server_no_longer_lists_a_connection_when_its_on_close_runs) {
-  auto srv = std::make_shared<server>(
+  ++servers;
+  auto srv = std::make_shared<logging_server>(
       [this] {
         ++accepted;
         return std::make_shared<self_lister>(log, eng);
       },
-      eng);
+      eng, slog);
   auto at = addresses.listen(*srv, fam);
   {
     blocking_client peer(at);

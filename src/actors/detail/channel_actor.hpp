@@ -37,6 +37,13 @@ public:
   /// Drops the channel (closed, or stopped at exit).
   void on_exit() override { channel_.reset(); }
 
+  /// CAF's set-up (with its first message when spawned lazily), noted for
+  /// the engine unit, which does not judge the turn that pays for it.
+  void initialize() override {
+    caf::event_based_actor::initialize();
+    initialized.store(true, std::memory_order_relaxed);
+  }
+
 protected:
   /// The behaviour: the kind's own rows `own`, then the shared rows.
   template <class... Rows> caf::behavior table(Rows... own) {

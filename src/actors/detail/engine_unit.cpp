@@ -93,14 +93,8 @@ bool engine_unit::has_work() noexcept {
 }
 
 void engine_unit::judge(inline_mark& mark, std::chrono::steady_clock::duration took) noexcept {
-  // The first turn initialises the actor (lazy_init) and pays first-use
-  // costs: only later turns are judged. One long turn may be the thread
-  // being preempted; two in a row, or one the engine had to be relieved
-  // of, make the actor heavy.
-  if (!mark.judged) {
-    mark.judged = true;
-    return;
-  }
+  // One long turn may be the thread being preempted; two in a row, or one
+  // the engine had to be relieved of, make the actor heavy.
   if (took <= heavy_turn) {
     mark.strikes = 0;
     return;
@@ -120,10 +114,14 @@ void engine_unit::run_jobs() noexcept {
   // The list grows while this runs (a write that drains at once wakes its
   // own channel again), so it is read one job at a time.
   while (next_job(j)) {
+    // The turn that initialises the actor (lazy_init) pays first-use costs:
+    // it is not judged.
+    bool settled = j.mark->initialized.load(std::memory_order_relaxed);
     auto start = clock::now();
     auto result = j.ptr->resume(this, max_throughput);
     auto end = clock::now();
-    judge(*j.mark, end - start);
+    if (settled)
+      judge(*j.mark, end - start);
     // References as caf/scheduler/worker.hpp handles them.
     switch (result) {
     case caf::resumable::resume_later:

@@ -8,6 +8,11 @@ server_actor::server_actor(caf::actor_config& cfg, std::shared_ptr<server_handle
                            registry& actors)
     : caf::event_based_actor(cfg), server_(std::move(server)), actors_(actors) {}
 
+void server_actor::initialize() {
+  caf::event_based_actor::initialize();
+  initialized.store(true, std::memory_order_relaxed);
+}
+
 caf::behavior server_actor::make_behavior() {
   auto* srv = server_.get();
   return {

@@ -26,6 +26,9 @@ public:
   /// Drops the server (closed, or stopped at exit).
   void on_exit() override;
 
+  /// CAF's set-up, noted for the engine unit (see channel_actor).
+  void initialize() override;
+
 private:
   /// `closed_msg`: the server's `on_close`, then out of the registry.
   void leave(server_handlers& srv);
