@@ -102,6 +102,7 @@ void engine_unit::judge(inline_mark& mark, std::chrono::steady_clock::duration t
   if (++mark.strikes < heavy_strikes && took < engine::relief_tick)
     return;
   mark.strikes = 0;
+  ++verdicts_;
   mark.heavy_left = mark.penalty;
   if (mark.penalty < max_penalty)
     mark.penalty *= 2;

@@ -7,6 +7,7 @@
 #include <caf/fwd.hpp>
 #include <caf/mailbox_element.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -71,6 +72,10 @@ public:
   /// True when jobs wait for this iteration's end.
   bool has_work() noexcept override;
 
+  /// How many times an actor was marked heavy (for tests and statistics).
+  /// Safe from any thread.
+  std::uint64_t heavy_verdicts() const noexcept { return verdicts_.load(); }
+
 private:
   struct job {
     caf::resumable* ptr; // holds the reference CAF added when scheduling it
@@ -81,7 +86,7 @@ private:
   bool next_job(job& j) noexcept;
   void keep(job j) noexcept;
   void hand_over_rest() noexcept;
-  static void judge(inline_mark& mark, std::chrono::steady_clock::duration took) noexcept;
+  void judge(inline_mark& mark, std::chrono::steady_clock::duration took) noexcept;
 
   /// Kept jobs of this iteration and the next to run: the engine thread
   /// adds and runs them, the relief thread may hand them over.
@@ -89,6 +94,7 @@ private:
   std::vector<job> jobs_;
   std::size_t next_ = 0;
   bool relieved_ = false;
+  std::atomic<std::uint64_t> verdicts_{0};
   /// The mark of the actor `deliver` is enqueuing to, else null (engine thread).
   inline_mark* delivering_ = nullptr;
   /// The unit active before this one on this thread (nested polls).
