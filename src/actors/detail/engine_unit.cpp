@@ -96,7 +96,12 @@ void engine_unit::judge(inline_mark& mark, std::chrono::steady_clock::duration t
   // One long turn may be the thread being preempted; two in a row, or one
   // the engine had to be relieved of, make the actor heavy.
   if (took <= heavy_turn) {
+    // A light turn: forget the strikes, and halve the penalty, so verdicts
+    // caused by preemption do not pile up; a truly heavy actor has no light
+    // turns.
     mark.strikes = 0;
+    if (mark.penalty > min_penalty)
+      mark.penalty /= 2;
     return;
   }
   if (++mark.strikes < heavy_strikes && took < engine::relief_tick)

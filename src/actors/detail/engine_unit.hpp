@@ -41,7 +41,10 @@ public:
   /// engine had to be relieved of), mark the actor heavy.
   static constexpr std::chrono::microseconds heavy_turn{50};
   static constexpr std::uint8_t heavy_strikes = 2;
-  /// The most deliveries one heavy verdict sends to the workers.
+  /// The fewest and the most deliveries one heavy verdict sends to the
+  /// workers (the count doubles with each verdict, halves with each light
+  /// turn).
+  static constexpr std::uint32_t min_penalty = 64;
   static constexpr std::uint32_t max_penalty = 1u << 16;
 
   explicit engine_unit(caf::actor_system& sys);

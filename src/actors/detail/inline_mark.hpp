@@ -13,7 +13,8 @@ struct inline_mark {
   /// Deliveries left that go to the workers; 0: the actor may run inline.
   std::uint32_t heavy_left = 0;
   /// How many deliveries the next heavy verdict sends to the workers: it
-  /// doubles with each verdict, so a repeat offender is retried ever less.
+  /// doubles with each verdict, so a repeat offender is retried ever less,
+  /// and halves with each light turn (engine_unit::min_penalty at least).
   std::uint32_t penalty = 64;
   /// Long inline turns in a row.
   std::uint8_t strikes = 0;
