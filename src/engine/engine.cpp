@@ -1,8 +1,9 @@
 #include "pants/engine/engine.hpp"
 
+#include "pants/engine/relief.hpp"
+
 #include <algorithm>
 #include <cerrno>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -17,130 +18,6 @@ namespace {
 // The wake-up eventfd's registration uses this generation, which no handler gets.
 constexpr std::uint32_t wake_generation = 0;
 } // namespace
-
-// -- relief ---------------------------------------------------------------------
-//
-// While the observer's iteration_ends runs (a "phase"), nobody polls the
-// engine. The relief thread ticks every relief_tick while phases happen;
-// when it finds the same phase under way at two ticks in a row, it takes
-// the engine over: it tells the observer to relieve(), becomes the engine
-// thread and polls until the phase ends, when the phase's thread takes the
-// engine back. After idle_ticks ticks with no phase begun it sleeps until
-// the next one begins, so an idle or observer-less engine costs nothing.
-
-struct engine::relief {
-  enum : int { polling, observing, relieved, reclaiming };
-  static constexpr int idle_ticks = 100;
-
-  std::atomic<int> phase{polling};
-  std::atomic<std::uint64_t> phases{0}; // phases begun
-  std::atomic<bool> sleeping{true};
-  std::atomic<std::uint64_t> taken{0}; // take-overs
-  std::mutex mtx;
-  std::condition_variable cv;
-  bool quit = false; // under mtx
-  std::thread thread;
-
-  void finish() {
-    {
-      std::lock_guard<std::mutex> guard(mtx);
-      quit = true;
-    }
-    cv.notify_all();
-    if (thread.joinable())
-      thread.join();
-  }
-
-  // The phase's thread, before the observer's work.
-  void begin_phase() {
-    phases.fetch_add(1);
-    phase.store(observing);
-    if (sleeping.load()) { // seq_cst against the relief thread's re-check
-      {
-        std::lock_guard<std::mutex> guard(mtx);
-        sleeping = false;
-      }
-      cv.notify_all();
-    }
-  }
-
-  // The phase's thread, after it: takes the engine back from the relief
-  // thread if it took over.
-  void end_phase(engine& eng) {
-    for (;;) {
-      int expected = observing;
-      if (phase.compare_exchange_strong(expected, polling))
-        return;
-      if (expected == relieved && phase.compare_exchange_strong(expected, reclaiming)) {
-        eng.wake(); // out of its epoll_wait
-        std::unique_lock<std::mutex> lock(mtx);
-        cv.wait(lock, [this] { return phase.load() == polling; });
-        return;
-      }
-      // The relief thread handed the phase back meanwhile (a stop): retry.
-    }
-  }
-
-  void run(engine& eng) {
-    std::unique_lock<std::mutex> lock(mtx);
-    std::uint64_t seen = phases.load(), relieved_phase = 0;
-    int idle = 0;
-    while (!quit) {
-      if (sleeping.load()) {
-        cv.wait(lock, [this] { return quit || !sleeping.load(); });
-        seen = phases.load();
-        idle = 0;
-        continue;
-      }
-      auto deadline = std::chrono::steady_clock::now() + relief_tick;
-      if (cv.wait_until(lock, deadline, [this] { return quit; }))
-        break;
-      auto now = phases.load();
-      if (now == seen && now != relieved_phase && phase.load() == observing) {
-        lock.unlock();
-        take_over(eng);
-        lock.lock();
-        relieved_phase = now; // not again for the same phase (left by a stop)
-        idle = 0;
-        continue;
-      }
-      if (now != seen) {
-        idle = 0;
-      } else if (++idle >= idle_ticks) {
-        sleeping.store(true);
-        if (phases.load() != now) // a phase began meanwhile and saw no sleeper
-          sleeping.store(false);
-      }
-      seen = now;
-    }
-  }
-
-  void take_over(engine& eng) {
-    int expected = observing;
-    if (!phase.compare_exchange_strong(expected, relieved))
-      return;
-    ++taken;
-    eng.owner_ = std::this_thread::get_id();
-    eng.wake_pending_ = false; // posts wake this thread's polls now
-    if (auto* obs = eng.observer_ptr_.load(std::memory_order_acquire))
-      obs->relieve();
-    try {
-      while (phase.load() == relieved && !eng.stop_requested_.load())
-        eng.poll_once(std::chrono::milliseconds(-1), nullptr);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "pants: the engine's relief thread stops polling: %s\n", e.what());
-    }
-    eng.owner_ = std::thread::id{};
-    expected = relieved;
-    if (phase.compare_exchange_strong(expected, observing))
-      return; // stopped while the phase goes on: nobody polls, as asked
-    {
-      std::lock_guard<std::mutex> guard(mtx);
-      phase.store(polling); // reclaiming: the phase's thread waits for this
-    }
-    cv.notify_all();
-  }
-};
 
 engine::engine(const std::string& backend_name, std::shared_ptr<clock_service> clock)
     : backend_(backend::make(backend_name)), wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
