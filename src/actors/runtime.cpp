@@ -1,6 +1,7 @@
 #include "pants/actors/runtime.hpp"
 
 #include "pants/actors/detail/engine_unit.hpp"
+#include "pants/actors/detail/quiet_clock.hpp"
 #include "pants/actors/detail/registry.hpp"
 #include "pants/channels/errors.hpp"
 
@@ -81,10 +82,16 @@ struct runtime_holder {
     auto throughput = opts.max_throughput ? opts.max_throughput : 64;
     cfg.set("scheduler.max-threads", workers);
     cfg.set("scheduler.max-throughput", throughput);
+    // The scheduler module, CAF's coordinator with a quieter clock
+    // (detail/quiet_clock.hpp); CAF uses it instead of making its own.
     if (sched == "sharing")
-      cfg.set("scheduler.policy", caf::atom("sharing"));
+      cfg.module_factories.emplace_back([](caf::actor_system& s) -> caf::actor_system::module* {
+        return new detail::quiet_coordinator<caf::policy::work_sharing>(s);
+      });
     else
-      cfg.set("scheduler.policy", caf::atom("stealing"));
+      cfg.module_factories.emplace_back([](caf::actor_system& s) -> caf::actor_system::module* {
+        return new detail::quiet_coordinator<caf::policy::work_stealing>(s);
+      });
     sys = std::make_unique<caf::actor_system>(cfg);
   }
 
