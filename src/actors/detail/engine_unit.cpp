@@ -115,7 +115,9 @@ void engine_unit::judge(inline_mark& mark, std::chrono::steady_clock::duration t
 
 void engine_unit::run_jobs() noexcept {
   using clock = std::chrono::steady_clock;
-  auto deadline = clock::now() + budget;
+  // One clock read per turn: a turn starts where the last one ended.
+  auto start = clock::now();
+  auto deadline = start + budget;
   job j;
   // The list grows while this runs (a write that drains at once wakes its
   // own channel again), so it is read one job at a time.
@@ -123,11 +125,11 @@ void engine_unit::run_jobs() noexcept {
     // The turn that initialises the actor (lazy_init) pays first-use costs:
     // it is not judged.
     bool settled = j.mark->initialized.load(std::memory_order_relaxed);
-    auto start = clock::now();
     auto result = j.ptr->resume(this, max_throughput);
     auto end = clock::now();
     if (settled)
       judge(*j.mark, end - start);
+    start = end;
     // References as caf/scheduler/worker.hpp handles them.
     switch (result) {
     case caf::resumable::resume_later:
