@@ -15,7 +15,9 @@ namespace pants {
 
 void write_queue::push(std::string_view data) {
   bytes_ += data.size();
-  items_.push_back(item{std::string(data)});
+  if (!items_)
+    items_.emplace();
+  items_->push_back(item{std::string(data)});
 }
 
 void write_queue::push_file(int file_fd, std::size_t offset, std::size_t nbytes) {
@@ -24,14 +26,18 @@ void write_queue::push_file(int file_fd, std::size_t offset, std::size_t nbytes)
   file.offset = offset;
   file.file_fd = file_fd;
   file.file_left = nbytes;
-  items_.push_back(std::move(file));
+  if (!items_)
+    items_.emplace();
+  items_->push_back(std::move(file));
 }
 
 void write_queue::clear() noexcept {
-  for (auto& i : items_)
-    if (i.file_fd >= 0)
-      ::close(i.file_fd);
-  items_.clear();
+  if (items_) {
+    for (auto& i : *items_)
+      if (i.file_fd >= 0)
+        ::close(i.file_fd);
+    items_->clear();
+  }
   bytes_ = 0;
 }
 
@@ -44,8 +50,8 @@ write_queue::step write_queue::failure(int& error) {
 }
 
 bool write_queue::flush(int fd, int& error) {
-  while (!items_.empty()) {
-    auto& front = items_.front();
+  while (!empty()) {
+    auto& front = items_->front();
     auto result = front.file_fd >= 0 ? send_file(fd, front, error) : send_buffers(fd, error);
     if (result != step::progress)
       return false;
@@ -67,7 +73,7 @@ write_queue::step write_queue::send_file(int fd, item& file, int& error) {
   bytes_ -= sent;
   if (file.file_left == 0) {
     ::close(file.file_fd);
-    items_.pop_front();
+    items_->pop_front();
   }
   return step::progress;
 }
@@ -76,7 +82,7 @@ write_queue::step write_queue::send_buffers(int fd, int& error) {
   constexpr std::size_t max_iov = 64;
   iovec iov[max_iov];
   std::size_t count = 0;
-  for (auto i = items_.begin(); i != items_.end() && count < max_iov && i->file_fd < 0; ++i)
+  for (auto i = items_->begin(); i != items_->end() && count < max_iov && i->file_fd < 0; ++i)
     iov[count++] = {i->bytes.data() + i->offset, i->bytes.size() - i->offset};
   msghdr msg{};
   msg.msg_iov = iov;
@@ -87,14 +93,14 @@ write_queue::step write_queue::send_buffers(int fd, int& error) {
   auto sent = static_cast<std::size_t>(n);
   bytes_ -= sent;
   while (sent > 0) {
-    auto& front = items_.front();
+    auto& front = items_->front();
     auto left = front.bytes.size() - front.offset;
     if (sent < left) {
       front.offset += sent;
       return step::blocked; // the kernel took part: its buffer is full
     }
     sent -= left;
-    items_.pop_front();
+    items_->pop_front();
   }
   return step::progress;
 }

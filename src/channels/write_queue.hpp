@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstddef>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
@@ -22,7 +23,7 @@ public:
   write_queue(const write_queue&) = delete;
   write_queue& operator=(const write_queue&) = delete;
 
-  bool empty() const noexcept { return items_.empty(); }
+  bool empty() const noexcept { return !items_ || items_->empty(); }
 
   /// Bytes queued and not yet handed to the kernel. Safe from any thread.
   std::size_t bytes() const noexcept { return bytes_.load(); }
@@ -60,7 +61,10 @@ private:
   step send_buffers(int fd, int& error);
   static step failure(int& error);
 
-  std::deque<item> items_;
+  /// Made on the first push: libstdc++'s deque allocates about 576 bytes
+  /// when constructed, and most sockets never queue (a write goes straight
+  /// to the kernel when nothing is queued).
+  std::optional<std::deque<item>> items_;
   std::atomic<std::size_t> bytes_{0};
 };
 
