@@ -26,13 +26,11 @@ datagram::~datagram() = default;
 // (listen, write, end, close), from any thread.
 void datagram::start() {
   std::call_once(started_, [this] {
-    std::shared_ptr<detail::engine_unit> unit;
-    actor_ = detail::spawn_channel_actor<detail::datagram_actor>(
-        env_, engine_, unit, shared_from_this(), *this, env_.actors());
+    auto spawned = detail::spawn_channel_actor<detail::datagram_actor>(
+        env_, engine_, shared_from_this(), *this, env_.actors());
+    actor_ = spawned.actor;
     env_.actors().add(actor_);
-    socket_.set(env_.sockets().make_datagram(
-        engine_, std::make_shared<detail::actor_sink>(actor_, env_.sockets(), std::move(unit)),
-        this));
+    socket_.set(env_.sockets().make_datagram(engine_, std::move(spawned.sink), this));
   });
 }
 

@@ -26,11 +26,11 @@ stream::stream() : stream(engine::instance()) {}
 stream::~stream() = default;
 
 std::shared_ptr<event_sink> stream::spawn_actor() {
-  std::shared_ptr<detail::engine_unit> unit;
-  actor_ = detail::spawn_channel_actor<detail::stream_actor>(
-      env_, engine_, unit, shared_from_this(), *this, env_.actors());
+  auto spawned = detail::spawn_channel_actor<detail::stream_actor>(
+      env_, engine_, shared_from_this(), *this, env_.actors());
+  actor_ = spawned.actor;
   env_.actors().add(actor_);
-  return std::make_shared<detail::actor_sink>(actor_, env_.sockets(), std::move(unit));
+  return std::move(spawned.sink);
 }
 
 void stream::connect(const std::string& host, long port) {

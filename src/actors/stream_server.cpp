@@ -52,13 +52,11 @@ void stream_server::listen_on(const endpoint& where, int backlog) {
   if (listener_ || closed_)
     throw state_error("pants: listen on a server that is already listening or closed");
   auto self = shared_from_this();
-  std::shared_ptr<detail::engine_unit> unit;
-  auto a =
-      detail::spawn_channel_actor<detail::server_actor>(env_, engine_, unit, self, env_.actors());
+  auto spawned =
+      detail::spawn_channel_actor<detail::server_actor>(env_, engine_, self, env_.actors());
+  auto a = spawned.actor;
   try {
-    listener_ = env_.sockets().listen(
-        engine_, where, backlog,
-        std::make_shared<detail::actor_sink>(a, env_.sockets(), std::move(unit)), this);
+    listener_ = env_.sockets().listen(engine_, where, backlog, std::move(spawned.sink), this);
   } catch (...) {
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     throw;

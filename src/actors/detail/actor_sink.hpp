@@ -80,19 +80,25 @@ private:
   inline_mark* mark_;
 };
 
+/// A channel's or server's actor and the sink its socket reports through.
+struct spawned_actor {
+  caf::actor actor;
+  std::shared_ptr<actor_sink> sink;
+};
+
 /// Spawns the channel or server actor `A` (constructed from `xs`) of a
-/// channel on `eng` in `env`, and sets `unit` to the engine unit its sink
-/// should use (null: none). With a unit the actor is spawned lazily, so it
+/// channel on `eng` in `env`, with its sink (using the engine's unit when
+/// inline handlers are on). With a unit the actor is spawned lazily, so it
 /// initialises with its first message, where that runs: a normal spawn
 /// initialises it on a worker, and a first message arriving meanwhile
 /// would be handled there.
 template <class A, class... Ts>
-caf::actor spawn_channel_actor(const environment& env, engine& eng,
-                               std::shared_ptr<engine_unit>& unit, Ts&&... xs) {
-  unit = env.is_default() ? engine_unit::for_engine(eng) : nullptr;
-  if (unit)
-    return env.system().spawn<A, caf::lazy_init>(std::forward<Ts>(xs)...);
-  return env.system().spawn<A>(std::forward<Ts>(xs)...);
+spawned_actor spawn_channel_actor(const environment& env, engine& eng, Ts&&... xs) {
+  auto unit = env.is_default() ? engine_unit::for_engine(eng) : nullptr;
+  auto a = unit ? env.system().spawn<A, caf::lazy_init>(std::forward<Ts>(xs)...)
+                : env.system().spawn<A>(std::forward<Ts>(xs)...);
+  auto sink = std::make_shared<actor_sink>(a, env.sockets(), std::move(unit));
+  return {std::move(a), std::move(sink)};
 }
 
 } // namespace pants::detail
