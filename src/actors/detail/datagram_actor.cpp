@@ -2,9 +2,9 @@
 
 namespace pants::detail {
 
-caf::behavior datagram_actor::make_behavior() {
-  return table([this](listening_msg) { own_.receive_listening(); },
-               [this](packet_msg& m) { own_.receive_packet(m); });
+bool datagram_actor::dispatch_own(caf::type_erased_tuple& xs) {
+  return dispatch_as<packet_msg>(xs, [this](packet_msg& m) { own_.receive_packet(m); }) ||
+         dispatch_as<listening_msg>(xs, [this](listening_msg&) { own_.receive_listening(); });
 }
 
 } // namespace pants::detail

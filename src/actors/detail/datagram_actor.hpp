@@ -4,15 +4,16 @@
 
 namespace pants::detail {
 
-/// The CAF actor that runs one datagram channel: the datagram's own rows
-/// (bound, one datagram) on top of the shared channel rows. Runs on CAF's workers,
-/// one message at a time.
+/// The CAF actor that runs one datagram channel: the datagram's own messages
+/// (bound, one datagram) before the shared ones. Runs on CAF's workers or
+/// inline on the engine thread, one message at a time.
 class datagram_actor : public channel_actor<datagram_handlers> {
 public:
   using channel_actor::channel_actor;
 
-  /// The datagram's own rows, then the shared ones (channel_actor::table).
-  caf::behavior make_behavior() override;
+protected:
+  /// The datagram's own messages (most frequent first).
+  bool dispatch_own(caf::type_erased_tuple& xs) override;
 };
 
 } // namespace pants::detail

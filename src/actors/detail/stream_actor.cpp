@@ -2,11 +2,12 @@
 
 namespace pants::detail {
 
-caf::behavior stream_actor::make_behavior() {
-  return table([this](connected_msg) { own_.receive_connected(); },
-               [this](connect_failed_msg& m) { own_.receive_connect_failed(m.error); },
-               [this](chunk_msg& m) { own_.receive_chunk(m); },
-               [this](eof_msg) { own_.receive_eof(); });
+bool stream_actor::dispatch_own(caf::type_erased_tuple& xs) {
+  return dispatch_as<chunk_msg>(xs, [this](chunk_msg& m) { own_.receive_chunk(m); }) ||
+         dispatch_as<connected_msg>(xs, [this](connected_msg&) { own_.receive_connected(); }) ||
+         dispatch_as<eof_msg>(xs, [this](eof_msg&) { own_.receive_eof(); }) ||
+         dispatch_as<connect_failed_msg>(
+             xs, [this](connect_failed_msg& m) { own_.receive_connect_failed(m.error); });
 }
 
 } // namespace pants::detail

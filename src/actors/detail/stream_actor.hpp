@@ -4,15 +4,16 @@
 
 namespace pants::detail {
 
-/// The CAF actor that runs one stream channel: the stream's own rows
-/// (connection, bytes, end of stream) on top of the shared channel rows. Runs on CAF's workers,
-/// one message at a time.
+/// The CAF actor that runs one stream channel: the stream's own messages
+/// (connection, bytes, end of stream) before the shared ones. Runs on CAF's
+/// workers or inline on the engine thread, one message at a time.
 class stream_actor : public channel_actor<stream_handlers> {
 public:
   using channel_actor::channel_actor;
 
-  /// The stream's own rows, then the shared ones (channel_actor::table).
-  caf::behavior make_behavior() override;
+protected:
+  /// The stream's own messages (most frequent first).
+  bool dispatch_own(caf::type_erased_tuple& xs) override;
 };
 
 } // namespace pants::detail
