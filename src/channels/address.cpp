@@ -128,6 +128,33 @@ endpoint endpoint::peer_of(int fd) {
   return e;
 }
 
+compact_endpoint::compact_endpoint(const endpoint& e) {
+  if (e.size() <= small_.size()) {
+    std::memcpy(small_.data(), e.data(), e.size());
+    size_ = static_cast<std::uint8_t>(e.size());
+  } else {
+    large_ = std::make_unique<endpoint>(e);
+  }
+}
+
+endpoint compact_endpoint::get() const {
+  if (large_)
+    return *large_;
+  endpoint e;
+  std::memcpy(e.data(), small_.data(), size_);
+  e.resize(size_);
+  return e;
+}
+
+int compact_endpoint::family() const noexcept {
+  if (large_)
+    return large_->family();
+  sa_family_t f = AF_UNSPEC;
+  if (size_ >= sizeof f)
+    std::memcpy(&f, small_.data(), sizeof f);
+  return f;
+}
+
 std::uint16_t endpoint::port() const noexcept {
   if (family() == AF_INET)
     return ntohs(reinterpret_cast<const sockaddr_in*>(data())->sin_port);

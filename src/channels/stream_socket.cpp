@@ -46,13 +46,14 @@ net_error connect_net_error(int code, const endpoint& target) {
 
 } // namespace
 
-stream_socket::stream_socket(engine& eng, std::shared_ptr<event_sink> sink)
+stream_socket::stream_socket(make_tag, engine& eng, std::shared_ptr<event_sink> sink)
     : socket_core(eng, std::move(sink), inflight_limit) {
   ignore_sigpipe_once();
 }
 
 std::shared_ptr<stream_socket> stream_socket::make(engine& eng, std::shared_ptr<event_sink> sink) {
-  return std::shared_ptr<stream_socket>(new stream_socket(eng, std::move(sink)));
+  // One allocation with the control block (one idle connection's 40 bytes).
+  return std::make_shared<stream_socket>(make_tag{}, eng, std::move(sink));
 }
 
 std::shared_ptr<stream_socket> stream_socket::adopt(engine& eng, int fd,
@@ -61,9 +62,9 @@ std::shared_ptr<stream_socket> stream_socket::adopt(engine& eng, int fd,
   int flags = ::fcntl(fd, F_GETFL);
   ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
   s->fd_ = fd;
-  s->local_ = endpoint::local_of(fd);
+  s->local_ = compact_endpoint(endpoint::local_of(fd));
   set_nodelay(fd, s->local_.family());
-  s->remote_ = endpoint::peer_of(fd);
+  s->remote_ = compact_endpoint(endpoint::peer_of(fd));
   s->state_ = state::open;
   return s;
 }
@@ -163,8 +164,8 @@ void stream_socket::finish_connect() {
     std::lock_guard<std::mutex> guard(mtx_);
     if (state_ != state::connecting)
       return;
-    local_ = endpoint::local_of(fd_);
-    remote_ = endpoint::peer_of(fd_);
+    local_ = compact_endpoint(endpoint::local_of(fd_));
+    remote_ = compact_endpoint(endpoint::peer_of(fd_));
     state_ = state::open;
   }
   update_interest();
@@ -364,12 +365,12 @@ void stream_socket::fail(bool reading_side, int code) {
 
 std::string stream_socket::local_address() const {
   std::lock_guard<std::mutex> guard(mtx_);
-  return local_.to_string();
+  return local_.get().to_string();
 }
 
 std::string stream_socket::remote_address() const {
   std::lock_guard<std::mutex> guard(mtx_);
-  return remote_.to_string();
+  return remote_.get().to_string();
 }
 
 } // namespace pants

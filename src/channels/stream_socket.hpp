@@ -126,8 +126,16 @@ public:
   static const char* write_refusal(state st, bool close_requested, bool write_shut) noexcept;
 
 private:
-  stream_socket(engine& eng, std::shared_ptr<event_sink> sink);
+  /// Only `make` can name it: the constructor is public for make_shared.
+  struct make_tag {
+    explicit make_tag() = default;
+  };
 
+public:
+  /// Use `make` or `adopt`.
+  stream_socket(make_tag, engine& eng, std::shared_ptr<event_sink> sink);
+
+private:
   // socket_core's hooks.
   std::uint32_t interest_locked() const override;
   void before_interest_update_locked() override;
@@ -146,7 +154,7 @@ private:
   write_queue queue_; // bytes() also lock-free
   std::size_t high_water_ = default_high_water;
   std::size_t low_water_ = default_low_water;
-  endpoint local_, remote_;
+  compact_endpoint local_, remote_; // set when open; kept after the close
 
   // -- atomic: read from any thread, written under mtx_ -------------------------------
   std::atomic<bool> write_shut_{false}; // shutdown_write() called

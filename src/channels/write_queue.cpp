@@ -16,7 +16,7 @@ namespace pants {
 void write_queue::push(std::string_view data) {
   bytes_ += data.size();
   if (!items_)
-    items_.emplace();
+    items_ = std::make_unique<std::deque<item>>();
   items_->push_back(item{std::string(data)});
 }
 
@@ -27,7 +27,7 @@ void write_queue::push_file(int file_fd, std::size_t offset, std::size_t nbytes)
   file.file_fd = file_fd;
   file.file_left = nbytes;
   if (!items_)
-    items_.emplace();
+    items_ = std::make_unique<std::deque<item>>();
   items_->push_back(std::move(file));
 }
 

@@ -3,7 +3,7 @@
 #include <atomic>
 #include <cstddef>
 #include <deque>
-#include <optional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
@@ -63,8 +63,9 @@ private:
 
   /// Made on the first push: libstdc++'s deque allocates about 576 bytes
   /// when constructed, and most sockets never queue (a write goes straight
-  /// to the kernel when nothing is queued).
-  std::optional<std::deque<item>> items_;
+  /// to the kernel when nothing is queued). A pointer, not an optional: 8
+  /// bytes in every socket instead of the deque's 80.
+  std::unique_ptr<std::deque<item>> items_;
   std::atomic<std::size_t> bytes_{0};
 };
 

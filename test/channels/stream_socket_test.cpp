@@ -130,6 +130,9 @@ BOOST_FIXTURE_TEST_CASE(a_client_connects_to_loopback_and_reports_connected, cli
   sock->close();
   BOOST_REQUIRE(poll_until(eng, [&] { return sink->saw("closed"); }));
   BOOST_TEST(sink->events() == (events{"connected", "closed"}), boost::test_tools::per_element());
+  // Both addresses outlive the descriptor (a handler logs them in on_close).
+  BOOST_TEST(sock->remote_address() == listener.where.to_string());
+  BOOST_TEST(sock->local_address().rfind("127.0.0.1:", 0) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_connect_to_a_closed_port_reports_connect_failed_then_closed) {
