@@ -25,19 +25,22 @@ void send_run(const caf::weak_actor_ptr& target, channel_timer_msg msg) {
 std::shared_ptr<timer_record> channel_timers::track(std::function<void()> fn, duration interval,
                                                     bool one_shot) {
   auto record = std::make_shared<timer_record>(std::move(fn), interval, one_shot);
-  std::lock_guard<std::mutex> guard(mtx_);
+  auto& l = the_list();
+  std::lock_guard<std::mutex> guard(l.mtx);
+  // Read under the lock: cancel_all sets the flag, then takes the lock if
+  // the list exists, so a timer is either refused here or cancelled there.
   if (closed_)
     throw state_error("pants: timer on a closed channel");
   // Forget finished timers once the list has doubled, so a channel that
   // schedules many one-shot timers keeps a list of its live ones only.
-  if (records_.size() >= 16 && records_.size() == records_.capacity())
-    records_.erase(std::remove_if(records_.begin(), records_.end(),
-                                  [](const auto& w) {
-                                    auto r = w.lock();
-                                    return !r || r->cancelled();
-                                  }),
-                   records_.end());
-  records_.push_back(record);
+  if (l.records.size() >= 16 && l.records.size() == l.records.capacity())
+    l.records.erase(std::remove_if(l.records.begin(), l.records.end(),
+                                   [](const auto& w) {
+                                     auto r = w.lock();
+                                     return !r || r->cancelled();
+                                   }),
+                    l.records.end());
+  l.records.push_back(record);
   return record;
 }
 
@@ -85,12 +88,25 @@ void channel_timers::arm(engine& eng, const caf::actor& target,
       });
 }
 
+channel_timers::list& channel_timers::the_list() {
+  if (auto* l = list_.load())
+    return *l;
+  auto fresh = std::make_unique<list>();
+  list* expected = nullptr;
+  if (list_.compare_exchange_strong(expected, fresh.get()))
+    return *fresh.release();
+  return *expected; // another thread made it first
+}
+
 void channel_timers::cancel_all() {
+  closed_ = true;
+  auto* l = list_.load();
+  if (l == nullptr)
+    return; // no timer was ever made; none can be now
   std::vector<std::weak_ptr<timer_record>> all;
   {
-    std::lock_guard<std::mutex> guard(mtx_);
-    closed_ = true;
-    all.swap(records_);
+    std::lock_guard<std::mutex> guard(l->mtx);
+    all.swap(l->records);
   }
   for (auto& w : all)
     if (auto r = w.lock())
