@@ -1,5 +1,6 @@
 #include "pants/actors/stream.hpp"
 
+#include "pants/actors/runtime.hpp"
 #include "pants/actors/stream_server.hpp"
 #include "pants/channels/errors.hpp"
 #include "pants/channels/resolver.hpp"
@@ -9,6 +10,7 @@
 
 #define BOOST_TEST_MODULE stream
 #include <boost/test/unit_test.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "support/family.hpp"
 
@@ -816,6 +818,26 @@ BOOST_AUTO_TEST_CASE(exception_in_on_read_is_reported_and_the_connection_goes_on
   BOOST_TEST(b.recv_exactly(6) == "other\n");
   BOOST_TEST(log.count("close") == 0u);
   BOOST_TEST(log.count("error:boom") == 1u);
+  srv->close();
+  settle();
+}
+
+BOOST_AUTO_TEST_CASE(a_request_the_channel_does_not_know_gets_unexpected_message_and_it_goes_on) {
+  auto srv = recording_server([](recorder& r) {
+    r.read_hook = [](recorder& self, std::string_view d) { self.write(std::string(d)); };
+  });
+  blocking_client c(srv->port());
+  BOOST_REQUIRE(log.wait_count("connect"));
+  auto a = srv->channels().at(0)->actor();
+  BOOST_REQUIRE(a);
+  caf::scoped_actor requester{pants::actor_system()};
+  caf::error refusal;
+  requester->request(a, std::chrono::seconds(patience), std::string("what?"))
+      .receive([&](const std::string&) { BOOST_ERROR("answered"); },
+               [&](caf::error& e) { refusal = e; });
+  BOOST_TEST((refusal == caf::sec::unexpected_message)); // at once, not a timeout
+  c.send("still");
+  BOOST_TEST(c.recv_exactly(5) == "still");
   srv->close();
   settle();
 }
