@@ -73,10 +73,15 @@ void stream_listener::listening_in_engine() {
 void stream_listener::handle_io(std::uint32_t) {
   PANTS_ASSERT_IN_LOOP(engine_);
   for (int i = 0; i < accept_batch && !is_closed(); ++i) {
-    int fd = retry_on_eintr(
-        [this] { return ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC); });
+    endpoint peer; // from accept4 itself: no getpeername per connection
+    int fd = retry_on_eintr([&] {
+      socklen_t size = endpoint::capacity();
+      int got = ::accept4(fd_, peer.data(), &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      peer.resize(got >= 0 ? size : 0);
+      return got;
+    });
     if (fd >= 0) {
-      report(accepted_msg{fd, endpoint::peer_of(fd).to_string()});
+      report(accepted_msg{fd, peer.to_string()});
       continue;
     }
     if (errno == ECONNABORTED)

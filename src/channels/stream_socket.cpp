@@ -60,7 +60,8 @@ std::shared_ptr<stream_socket> stream_socket::adopt(engine& eng, int fd,
                                                     std::shared_ptr<event_sink> sink) {
   auto s = make(eng, std::move(sink));
   int flags = ::fcntl(fd, F_GETFL);
-  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  if ((flags & O_NONBLOCK) == 0) // accepted ones already are
+    ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
   s->fd_ = fd;
   s->local_ = compact_endpoint(endpoint::local_of(fd));
   set_nodelay(fd, s->local_.family());

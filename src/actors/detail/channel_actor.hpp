@@ -106,14 +106,14 @@ private:
       ch.receive_reframe();
       return true;
     }
-    return dispatch_as<drained_msg>(xs, [&ch](drained_msg&) { ch.receive_drained(); }) ||
+    // Every channel gets one closed_msg; the rest are rarer.
+    return dispatch_as<closed_msg>(xs, [this, &ch](closed_msg&) { leave(ch); }) ||
+           dispatch_as<drained_msg>(xs, [&ch](drained_msg&) { ch.receive_drained(); }) ||
            dispatch_as<read_error_msg>(
                xs, [&ch](read_error_msg& m) { ch.receive_error(true, m.error); }) ||
            dispatch_as<write_error_msg>(
                xs, [&ch](write_error_msg& m) { ch.receive_error(false, m.error); }) ||
-           dispatch_as<channel_timer_msg>(xs,
-                                          [&ch](channel_timer_msg& m) { ch.receive_timer(m); }) ||
-           dispatch_as<closed_msg>(xs, [this, &ch](closed_msg&) { leave(ch); });
+           dispatch_as<channel_timer_msg>(xs, [&ch](channel_timer_msg& m) { ch.receive_timer(m); });
   }
 
   /// `closed_msg`: the channel's last handler, then out of the registry.
