@@ -5,6 +5,7 @@
 #include "pants/actors/detail/registry.hpp"
 #include "pants/actors/detail/stream_actor.hpp"
 #include "pants/channels/address.hpp"
+#include "pants/channels/chunk_pool.hpp"
 #include "pants/channels/errors.hpp"
 #include "pants/channels/socket_factory.hpp"
 #include "pants/engine/engine.hpp"
@@ -207,6 +208,7 @@ void stream::handle_chunk(chunk_msg& m) {
       on_overflow_error(net_error{ENOBUFS, "receive buffer exceeded buffer_size without a frame"});
     });
   socket_->consumed(n);
+  chunk_pool::give(std::move(m.bytes)); // framed (or copied into the framer): reuse its buffer
 }
 
 void stream::reframe() {

@@ -1,5 +1,6 @@
 #include "pants/channels/stream_socket.hpp"
 
+#include "pants/channels/chunk_pool.hpp"
 #include "pants/channels/errors.hpp"
 
 #include <cerrno>
@@ -210,7 +211,7 @@ void stream_socket::on_readable() {
     auto size = static_cast<std::size_t>(n);
     if (credit_.charge(size))
       update_interest();
-    report(chunk_msg{std::string(buf, size)});
+    report(chunk_msg{chunk_pool::take(buf, size)});
   } else if (n == 0) {
     if (eof_)
       return;
