@@ -33,7 +33,7 @@ std::uint32_t from_epoll(std::uint32_t ev) {
 
 } // namespace
 
-epoll_backend::epoll_backend() : epfd_(::epoll_create1(EPOLL_CLOEXEC)), events_(256) {
+epoll_backend::epoll_backend() : epfd_(::epoll_create1(EPOLL_CLOEXEC)) {
   if (epfd_ < 0)
     throw std::system_error(errno, std::generic_category(), "epoll_create1");
 }
@@ -74,8 +74,6 @@ void epoll_backend::wait(std::chrono::milliseconds timeout, std::vector<ready_ev
     const auto& ev = events_[static_cast<std::size_t>(i)];
     out.push_back({ev.data.u64, from_epoll(ev.events)});
   }
-  if (static_cast<std::size_t>(n) == events_.size())
-    events_.resize(events_.size() * 2);
 }
 
 } // namespace pants
