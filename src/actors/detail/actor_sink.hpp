@@ -29,12 +29,12 @@ class actor_sink final : public event_sink {
 public:
   /// `sockets` drops accepted descriptors nobody will adopt (a server's
   /// sink); `unit` is the engine's unit, or null for none (mock engines,
-  /// `PANTS_INLINE=never`), and `mark` the actor's own inline mark (set
-  /// with `unit`; channel and server actors have one).
+  /// `PANTS_INLINE=never`), and `mark` the actor's own inline mark (channel
+  /// and server actors have one).
   actor_sink(const caf::actor& a, socket_factory& sockets, std::shared_ptr<engine_unit> unit,
              inline_mark* mark)
       : target_(caf::actor_cast<caf::weak_actor_ptr>(a)), sockets_(&sockets),
-        unit_(mark != nullptr ? std::move(unit) : nullptr), mark_(unit_ ? mark : nullptr) {}
+        unit_(std::move(unit)), mark_(mark) {}
 
   void deliver(connected_msg m) override { send(std::move(m)); }
   void deliver(connect_failed_msg m) override { send(std::move(m)); }
