@@ -63,19 +63,37 @@ void engine::start() {
     return;
   // The engine thread from here to the return, between iterations too.
   auto previous = owner_.exchange(std::this_thread::get_id());
-  while (!stop_requested_.load())
-    poll(std::chrono::milliseconds(-1));
+  using clock = std::chrono::steady_clock;
+  while (!stop_requested_.load()) {
+    auto timeout = std::chrono::milliseconds(-1);
+    if (auto deadline = empty_deadline_.load(); deadline != no_deadline) {
+      if (live_ == 0)
+        break; // every channel and server closed
+      auto left = clock::duration(deadline) - clock::now().time_since_epoch();
+      if (left <= clock::duration::zero())
+        break; // the grace time is over
+      timeout = std::chrono::ceil<std::chrono::milliseconds>(left);
+    }
+    poll(timeout);
+  }
   owner_ = previous;
-  // Cleared on the way out, not the way in: a stop() racing with the start
-  // of the loop is never lost.
+  // Cleared on the way out, not the way in: a stop() made before start(),
+  // or racing with the start of the loop, is never lost.
   stop_requested_ = false;
+  empty_deadline_ = no_deadline;
   running_ = false;
 }
 
 void engine::stop() {
-  if (running_.load())
-    stop_requested_ = true;
+  stop_requested_ = true;
   wake(); // also wakes a poll() embedded in a foreign loop
+}
+
+void engine::stop_when_empty(std::chrono::milliseconds grace) {
+  auto deadline = std::chrono::steady_clock::now().time_since_epoch() + grace;
+  empty_deadline_ =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(deadline).count();
+  wake();
 }
 
 void engine::post(std::function<void()> task) {

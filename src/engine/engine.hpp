@@ -9,10 +9,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 /// At the top of an engine-thread-only member: checks (in builds with
@@ -84,8 +86,17 @@ public:
 
   /// Makes `start()` return after the current iteration, and a blocked
   /// `poll()` return early. Safe from any thread, handler or signal
-  /// handler; a no-op for a `start()` that has not begun yet.
+  /// handler. A stop before `start()` is kept, so the next `start()`
+  /// returns at once (as Asio's `io_context::run` and asyncio's loop do);
+  /// the request is cleared when `start()` returns.
   void stop();
+
+  /// Makes `start()` return once no descriptor is registered (every
+  /// channel and server on the engine closed) or `grace` has passed,
+  /// whichever comes first; checked after each iteration, and cleared when
+  /// `start()` returns. What a graceful shutdown waits with (see
+  /// `stop_on_signals`). Safe from any thread.
+  void stop_when_empty(std::chrono::milliseconds grace);
 
   /// One iteration: runs posted tasks, waits at most `timeout` for I/O
   /// (returning early when woken by `post` or `stop`), dispatches what is
@@ -153,6 +164,18 @@ public:
   timer cycle(std::chrono::duration<Rep, Period> interval, F&& f, Args&&... args) {
     auto d = detail::checked_delay(interval, "cycle interval");
     return add_timed(d, d, detail::bind_timer(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+
+  /// A bare number as a delay: a compile error that says to use a duration.
+  template <class D, class F, class... Args, class = std::enable_if_t<std::is_arithmetic_v<D>>>
+  timer defer(D, F&&, Args&&...) {
+    detail::require_duration<D>();
+    return {};
+  }
+  template <class D, class F, class... Args, class = std::enable_if_t<std::is_arithmetic_v<D>>>
+  timer cycle(D, F&&, Args&&...) {
+    detail::require_duration<D>();
+    return {};
   }
 
   /// The clock behind `defer` and `cycle` (made on first use).
@@ -254,6 +277,9 @@ private:
 
   std::atomic<bool> running_{false};
   std::atomic<bool> stop_requested_{false};
+  /// stop_when_empty's deadline (steady_clock ticks), or `no_deadline`.
+  static constexpr std::int64_t no_deadline = std::numeric_limits<std::int64_t>::max();
+  std::atomic<std::int64_t> empty_deadline_{no_deadline};
   std::atomic<std::thread::id> owner_{};
 };
 

@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <tuple>
+#include <type_traits>
 
 namespace pants {
 
@@ -90,9 +92,23 @@ namespace detail {
 /// Binds `args` (copied or moved now) to `f`; each run passes the bound
 /// values on, as Pants does.
 template <class F, class... Args> std::function<void()> bind_timer(F&& f, Args&&... args) {
+  static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&...>,
+                "pants: this timer function cannot be called with the arguments given after it: "
+                "each run calls f(args...), so f needs one parameter per argument (none for none)");
   return [f = std::forward<F>(f), bound = std::make_tuple(std::forward<Args>(args)...)]() mutable {
     std::apply(f, bound);
   };
+}
+
+/// Always false, for a static_assert that fires only when its template is used.
+template <class> inline constexpr bool always_false = false;
+
+/// Rejects a delay that is a bare number, with a message that says why.
+template <class D> constexpr void require_duration() {
+  static_assert(always_false<D>,
+                "pants: a timer delay must be a std::chrono duration, e.g. defer(5s, f) after "
+                "`using namespace std::chrono_literals;` or defer(std::chrono::seconds(5), f): "
+                "a bare number has no unit");
 }
 
 /// Converts a user's delay to the clock's duration. Throws

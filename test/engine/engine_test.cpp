@@ -170,7 +170,10 @@ public:
     });
   }
   ~start_thread() {
-    eng_.stop();
+    // A stop is kept until a start() consumes it: none is left for the
+    // next start() when this one has returned already.
+    if (done_.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+      eng_.stop();
     if (thread_.joinable())
       thread_.join();
   }
@@ -652,19 +655,53 @@ BOOST_AUTO_TEST_CASE(start_while_running_returns_at_once) {
   BOOST_TEST(marker_ran.load());
 }
 
-BOOST_AUTO_TEST_CASE(stop_when_not_running_does_not_end_the_next_start) {
+BOOST_AUTO_TEST_CASE(a_stop_before_start_makes_the_next_start_return_at_once_then_is_cleared) {
   engine eng;
   BOOST_CHECK_NO_THROW(eng.stop());
   BOOST_CHECK_NO_THROW(eng.stop());
   BOOST_TEST(!eng.running());
+  {
+    start_thread t(eng); // as Asio's io_context::run after stop()
+    BOOST_REQUIRE(t.wait_returned());
+  }
+  // Consumed by that start(): the next one runs until its own stop.
   start_thread t(eng);
-  // A stale stop would end the loop after its first iteration.
   for (int i = 0; i < 3; ++i)
     BOOST_REQUIRE(run_in(eng, [] {}));
   BOOST_TEST(eng.running());
   eng.stop();
   BOOST_REQUIRE(t.wait_returned());
   BOOST_TEST(!eng.running());
+}
+
+BOOST_AUTO_TEST_CASE(stop_when_empty_returns_once_the_last_descriptor_is_removed) {
+  engine eng;
+  socket_pair p;
+  eng.add(p.a, io_event::readable, recorder());
+  start_thread t(eng);
+  eng.stop_when_empty(std::chrono::minutes(10));
+  BOOST_REQUIRE(run_in(eng, [] {})); // still running: one descriptor is registered
+  BOOST_TEST(eng.running());
+  BOOST_REQUIRE(run_in(eng, [&] { eng.remove(p.a); }));
+  BOOST_REQUIRE(t.wait_returned());
+  BOOST_TEST(!eng.running());
+}
+
+BOOST_AUTO_TEST_CASE(stop_when_empty_returns_after_the_grace_time_with_descriptors_left) {
+  engine eng;
+  socket_pair p;
+  eng.add(p.a, io_event::readable, recorder());
+  start_thread t(eng);
+  eng.stop_when_empty(std::chrono::milliseconds(20));
+  BOOST_REQUIRE(t.wait_returned());
+  BOOST_TEST(eng.size() == 1u);
+  // Cleared on return: a new start() runs until its own stop.
+  start_thread again(eng);
+  BOOST_REQUIRE(run_in(eng, [] {}));
+  BOOST_TEST(eng.running());
+  eng.stop();
+  BOOST_REQUIRE(again.wait_returned());
+  eng.remove(p.a);
 }
 
 BOOST_AUTO_TEST_CASE(stop_wakes_a_poll_blocked_in_another_thread) {

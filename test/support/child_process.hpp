@@ -199,6 +199,9 @@ public:
     return status_;
   }
 
+  /// Sends `sig` without waiting; false if the child is already reaped.
+  bool signal(int sig) { return !status_ && ::kill(pid_, sig) == 0; }
+
   /// Sends `sig` and waits (bounded) for the exit.
   std::optional<int> stop(int sig = SIGTERM) {
     if (!status_)

@@ -20,6 +20,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <atomic>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -47,13 +48,30 @@ public:
     std::promise<void> up;
     auto ready = up.get_future();
     eng_.post([&up] { up.set_value(); }); // runs in the first iteration
-    thread_ = std::thread([this] { eng_.start(); });
+    thread_ = std::thread([this] {
+      eng_.start();
+      returned_ = true;
+    });
     if (ready.wait_for(patience) != std::future_status::ready)
       throw std::runtime_error("engine did not start");
   }
+  /// Stops the engine unless its start() returned already (a stop is kept
+  /// for the next start() otherwise), and joins.
   ~engine_thread() {
-    eng_.stop();
+    if (!returned_)
+      eng_.stop();
     thread_.join();
+  }
+
+  /// Waits (bounded) until start() has returned, after a stop the test made.
+  bool wait_returned() {
+    auto deadline = std::chrono::steady_clock::now() + patience;
+    while (!returned_)
+      if (std::chrono::steady_clock::now() > deadline)
+        return false;
+      else
+        std::this_thread::yield();
+    return true;
   }
 
   /// Runs `f` in the engine thread and returns its result (bounded wait).
@@ -80,6 +98,7 @@ public:
 
 private:
   engine& eng_;
+  std::atomic<bool> returned_{false};
   std::thread thread_;
 };
 
