@@ -1,6 +1,7 @@
 // Pants' echo-to-all: a line-oriented chat room. Every complete line a
 // client sends goes, with its '\n', to every connected client, the sender
 // included. A line still missing its '\n' is held back until it is whole.
+// On Ctrl-C or SIGTERM every client gets a goodbye line before the server ends.
 //   echo_to_all [port]      (default 4000; try two `nc localhost 4000`)
 #include <pants/pants.hpp>
 
@@ -14,20 +15,10 @@ struct chatter : pants::connection {
   void on_connect() override { read_delimiter("\n"); }
 
   void on_read(std::string_view line) override {
-    auto room = server(); // null once the server is gone
-    if (!room)
-      return;
-    std::string message(line);
-    message += '\n';
-    // write() is safe from any thread, so this channel's handler may write
-    // to all the others. One that is closing right now throws state_error:
-    // skip it, the rest of the room still gets the line.
-    for (auto& peer : room->channels()) {
-      try {
-        peer->write(message);
-      } catch (const pants::state_error&) {
-      }
-    }
+    // broadcast() writes to every open client, skipping any that is closing
+    // right now (a plain write to it would throw): the sender gets it too.
+    if (auto room = server()) // null once the server is gone
+      room->broadcast(std::string(line) + '\n');
   }
 };
 
@@ -42,6 +33,11 @@ int main(int argc, char** argv) {
   }
   std::printf("echo_to_all listening on port %u\n", room->port());
   std::fflush(stdout);
-  pants::stop_on_signals(pants::engine::instance()); // Ctrl-C / SIGTERM: start() returns
+  // Ctrl-C / SIGTERM: say goodbye, let every client receive what it is
+  // owed, then start() returns (after 5 s at the latest; a second signal: at once).
+  pants::stop_on_signals(pants::engine::instance(), [room] {
+    room->broadcast("* the room is closing\n");
+    room->end();
+  });
   pants::engine::instance().start();
 }

@@ -30,7 +30,7 @@ struct line_client : pants::client {
   }
 
   void on_connect_error(const pants::net_error& e) override {
-    std::fprintf(stderr, "line_client: cannot connect: %s\n", e.what.c_str());
+    std::fprintf(stderr, "line_client: cannot connect: %s\n", e.message.c_str());
     exit_status = 1;
   }
 

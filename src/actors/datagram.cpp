@@ -3,6 +3,7 @@
 #include "pants/actors/detail/actor_sink.hpp"
 #include "pants/actors/detail/datagram_actor.hpp"
 #include "pants/actors/detail/registry.hpp"
+#include "pants/actors/detail/shared_self.hpp"
 #include "pants/channels/address.hpp"
 #include "pants/channels/errors.hpp"
 #include "pants/channels/socket_factory.hpp"
@@ -27,7 +28,7 @@ datagram::~datagram() = default;
 void datagram::start() {
   std::call_once(started_, [this] {
     auto spawned = detail::spawn_channel_actor<detail::datagram_actor>(
-        env_, engine_, shared_from_this(), *this, env_.actors());
+        env_, engine_, detail::shared_self(*this, "channel"), *this, env_.actors());
     actor_ = spawned.actor;
     env_.actors().add(actor_);
     socket_.set(env_.sockets().make_datagram(engine_, std::move(spawned.sink), this));
@@ -114,18 +115,12 @@ void datagram::on_write_error(const net_error& e) { log_error("write error", e);
 // refused datagrams, senders overflowing), and the channel goes on: the
 // default handlers log at most one line a second, counting the rest.
 void datagram::log_error(const std::string& what, const net_error& e) {
-  auto now = engine().clock().now();
-  if (logged_once_ && now - last_log_ < std::chrono::seconds(1)) {
-    ++suppressed_;
+  std::size_t hidden = 0;
+  if (!errors_.admit(engine().clock().now(), false, hidden))
     return;
-  }
-  std::string more =
-      suppressed_ > 0 ? " (" + std::to_string(suppressed_) + " more errors not shown)" : "";
+  std::string more = hidden > 0 ? " (" + std::to_string(hidden) + " more errors not shown)" : "";
   std::fprintf(stderr, "pants: %s on datagram %s: %s%s\n", what.c_str(), local_address().c_str(),
-               e.what.c_str(), more.c_str());
-  logged_once_ = true;
-  last_log_ = now;
-  suppressed_ = 0;
+               e.message.c_str(), more.c_str());
 }
 
 // -- actor side ---------------------------------------------------------------

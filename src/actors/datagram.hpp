@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pants/actors/detail/channel_base.hpp"
+#include "pants/actors/detail/error_log.hpp"
 #include "pants/actors/detail/socket_slot.hpp"
 #include "pants/channels/messages.hpp"
 #include "pants/channels/read_delimiter.hpp"
@@ -165,10 +166,8 @@ private:
   detail::socket_slot<datagram_io> socket_;
   sender_framers framers_;
   bool reframe_pending_ = false;
-  // The default error log's rate limit (actor only).
-  bool logged_once_ = false;
-  std::chrono::steady_clock::time_point last_log_;
-  std::size_t suppressed_ = 0;
+  /// The default error log's rate limit.
+  detail::error_log errors_;
 };
 
 } // namespace pants

@@ -3,7 +3,9 @@
 #include "pants/actors/detail/actor_sink.hpp"
 #include "pants/actors/detail/connection_list.hpp"
 #include "pants/actors/detail/registry.hpp"
+#include "pants/actors/detail/shared_self.hpp"
 #include "pants/actors/detail/stream_actor.hpp"
+#include "pants/actors/stream_server.hpp"
 #include "pants/channels/address.hpp"
 #include "pants/channels/chunk_pool.hpp"
 #include "pants/channels/errors.hpp"
@@ -28,7 +30,7 @@ stream::~stream() = default;
 
 std::shared_ptr<event_sink> stream::spawn_actor() {
   auto spawned = detail::spawn_channel_actor<detail::stream_actor>(
-      env_, engine_, shared_from_this(), *this, env_.actors());
+      env_, engine_, detail::shared_self(*this, "channel"), *this, env_.actors());
   actor_ = spawned.actor;
   env_.actors().add(actor_);
   return std::move(spawned.sink);
@@ -160,12 +162,23 @@ void stream::read_delimiter(pants::read_delimiter d) {
 
 void stream::on_overflow_error(const net_error&) { close(); }
 
-void stream::on_read_error(const net_error& e) {
-  std::fprintf(stderr, "pants: read error on %s: %s\n", remote_address().c_str(), e.what.c_str());
-}
+void stream::on_read_error(const net_error& e) { log_error("read error", e); }
 
-void stream::on_write_error(const net_error& e) {
-  std::fprintf(stderr, "pants: write error on %s: %s\n", remote_address().c_str(), e.what.c_str());
+void stream::on_write_error(const net_error& e) { log_error("write error", e); }
+
+// A reset or a broken pipe is how a peer often leaves: not worth a line.
+// Other errors print at most one line a second per server (its connections
+// share the limit, since each one fails once), counting the rest; a
+// client's other errors always print.
+void stream::log_error(const char* what, const net_error& e) {
+  bool ordinary = e.code == ECONNRESET || e.code == EPIPE;
+  std::size_t hidden = 0;
+  auto srv = server_.lock();
+  if (srv ? !srv->connection_errors_.admit(engine().clock().now(), ordinary, hidden) : ordinary)
+    return;
+  std::string more = hidden > 0 ? " (" + std::to_string(hidden) + " more errors not shown)" : "";
+  std::fprintf(stderr, "pants: %s on %s: %s%s\n", what, remote_address().c_str(), e.message.c_str(),
+               more.c_str());
 }
 
 // -- actor side ---------------------------------------------------------------

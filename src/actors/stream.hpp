@@ -164,6 +164,8 @@ private:
 
   /// Spawns the actor; returns the sink the socket delivers to.
   std::shared_ptr<event_sink> spawn_actor();
+  /// The default error handlers' line (rate-limited, see stream.cpp).
+  void log_error(const char* what, const net_error& e);
   void adopt(int fd, const std::shared_ptr<stream_server>& server,
              const std::shared_ptr<detail::connection_list>& list) override;
   /// The socket (never null), or state_error before `connect`/accept.

@@ -4,6 +4,7 @@
 #include "pants/actors/detail/connection_list.hpp"
 #include "pants/actors/detail/registry.hpp"
 #include "pants/actors/detail/server_actor.hpp"
+#include "pants/actors/detail/shared_self.hpp"
 #include "pants/channels/address.hpp"
 #include "pants/channels/errors.hpp"
 #include "pants/channels/socket_factory.hpp"
@@ -51,7 +52,7 @@ void stream_server::listen_on(const endpoint& where, int backlog) {
   std::lock_guard<std::mutex> guard(mtx_);
   if (listener_ || closed_)
     throw state_error("pants: listen on a server that is already listening or closed");
-  auto self = shared_from_this();
+  auto self = detail::shared_self(*this, "server");
   auto spawned =
       detail::spawn_channel_actor<detail::server_actor>(env_, engine_, self, env_.actors());
   auto a = spawned.actor;
@@ -76,7 +77,11 @@ bool stream_server::listening() const noexcept {
   return listener_ && !listener_->is_closed();
 }
 
-void stream_server::close() {
+void stream_server::close() { shut(false); }
+
+void stream_server::end() { shut(true); }
+
+void stream_server::shut(bool graceful) {
   std::shared_ptr<listener_io> listener;
   {
     std::lock_guard<std::mutex> guard(mtx_);
@@ -90,11 +95,29 @@ void stream_server::close() {
   if (listener)
     listener->close();
   for (auto& channel : open)
-    channel->close();
+    if (graceful)
+      channel->end();
+    else
+      channel->close();
 }
 
 std::vector<std::shared_ptr<stream>> stream_server::channels() const {
   return connections_->snapshot();
+}
+
+std::size_t stream_server::broadcast(std::string_view data, const stream* except) {
+  std::size_t written = 0;
+  for (auto& c : channels()) {
+    if (c.get() == except || !c->connected())
+      continue;
+    try {
+      c->write(data);
+      ++written;
+    } catch (const state_error&) {
+      // It began closing since connected() was read: skipped like the others.
+    }
+  }
+  return written;
 }
 
 std::shared_ptr<stream> stream_server::adopt(int fd) {
@@ -102,6 +125,12 @@ std::shared_ptr<stream> stream_server::adopt(int fd) {
   if (!channel) {
     env_.sockets().discard_accepted(fd);
     throw std::logic_error("pants: the server's channel factory returned null");
+  }
+  if (&channel->engine() != &engine_) {
+    env_.sockets().discard_accepted(fd);
+    throw std::logic_error(
+        "pants: the server's channel factory made a channel on another engine than the "
+        "server's; pass the server's engine to the channel (in a mock test: mock.engine())");
   }
   detail::accepted_stream& accepted = *channel;
   auto self = shared_from_this();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pants/actors/detail/environment.hpp"
+#include "pants/actors/detail/error_log.hpp"
 #include "pants/actors/detail/handlers.hpp"
 #include "pants/actors/stream.hpp"
 
@@ -11,6 +12,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace pants {
@@ -58,8 +61,31 @@ public:
   /// Stops accepting and closes every live connection. Idempotent.
   void close();
 
+  /// Stops accepting and ends every live connection: each sends what it
+  /// has queued, then closes (the graceful `close`, e.g. in a
+  /// `stop_on_signals` hook). Idempotent, and a no-op after `close`.
+  void end();
+
   /// The live connections, as of this call.
   std::vector<std::shared_ptr<stream>> channels() const;
+
+  /// The live connections that are a `T` (the factory's type), as of this
+  /// call: a handler reaches its peers' own members without a cast.
+  template <class T> std::vector<std::shared_ptr<T>> channels() const {
+    static_assert(std::is_base_of_v<stream, T>,
+                  "channels<T>(): T must be the server's channel type, a pants::stream");
+    std::vector<std::shared_ptr<T>> typed;
+    for (auto& c : channels())
+      if (auto t = std::dynamic_pointer_cast<T>(c))
+        typed.push_back(std::move(t));
+    return typed;
+  }
+
+  /// Writes `data` to every live connection but `except`, skipping those
+  /// that are closing (whose `write` would throw `state_error`), so an
+  /// echo-to-all never stops part-way through the room. Returns how many
+  /// connections it was written to. Safe from any thread.
+  std::size_t broadcast(std::string_view data, const stream* except = nullptr);
 
   /// The bound port (the real one after `listen(0)`); 0 before listen
   /// and for a Unix socket.
@@ -71,6 +97,11 @@ public:
 
   /// True from a successful `listen` until the listening socket closes.
   bool listening() const noexcept;
+
+  /// Read and write errors of its connections that their default handlers
+  /// did not print: ordinary resets and broken pipes (a client leaving),
+  /// and those over one line a second. Safe from any thread.
+  std::uint64_t errors_not_shown() const { return connection_errors_.not_shown(); }
   /// The engine this server and its connections run on (not owned).
   pants::engine& engine() const noexcept { return engine_; }
 
@@ -88,14 +119,19 @@ protected:
 
 private:
   void listen_on(const endpoint& where, int backlog);
+  void shut(bool graceful);
   // detail::server_handlers (run in the server's actor).
   void receive_listening() override;
   void receive_accepted(accepted_msg& m) override;
   void receive_closed() override;
   template <class F> void guarded(F&& f);
 
+  friend class stream; // its default error handlers log through connection_errors_
+
   pants::engine& engine_;
   detail::environment env_;
+  /// The rate limit its connections' default error handlers share.
+  detail::error_log connection_errors_;
   factory make_channel_;
   /// The accepted connections still open; shared (weakly) with each.
   std::shared_ptr<detail::connection_list> connections_;

@@ -23,10 +23,14 @@
 namespace pants {
 
 /// An operating-system error attached to an event: `code` is an errno value
-/// (0 when not from the OS), `what` a readable description.
+/// (0 when not from the OS), `message` a readable description that names
+/// what failed (`connect to 127.0.0.1:4202: Connection refused`); `what()`
+/// gives it as an exception does.
 struct net_error {
   int code = 0;
-  std::string what;
+  std::string message;
+
+  const char* what() const noexcept { return message.c_str(); }
 };
 
 /// A client's connection completed, or an accepted connection is ready.
@@ -98,7 +102,7 @@ struct accepted_msg {
 /// The channel is closed; nothing is delivered after this.
 struct closed_msg {};
 
-template <class Inspector> auto inspect(Inspector& f, net_error& x) { return f(x.code, x.what); }
+template <class Inspector> auto inspect(Inspector& f, net_error& x) { return f(x.code, x.message); }
 template <class Inspector> auto inspect(Inspector& f, connected_msg&) { return f(); }
 template <class Inspector> auto inspect(Inspector& f, connect_failed_msg& x) { return f(x.error); }
 template <class Inspector> auto inspect(Inspector& f, chunk_msg& x) { return f(x.bytes); }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "pants/channels/address.hpp"
 #include "pants/channels/messages.hpp"
 
 #include <cerrno>
@@ -39,6 +40,16 @@ inline net_error os_net_error(int code) { return net_error{code, std::strerror(c
 /// that do not close the socket (one datagram).
 inline net_error os_net_error(int code, const std::string& context) {
   return net_error{code, std::string(std::strerror(code)) + " (" + context + ")"};
+}
+
+/// A failed connect, naming the address: "connect to 127.0.0.1:4202:
+/// Connection refused" (for a Unix path whose backlog is full, says so).
+inline net_error connect_net_error(int code, const endpoint& target) {
+  auto e = os_net_error(code);
+  e.message = "connect to " + target.to_string() + ": " + e.message;
+  if (code == EAGAIN && target.family() == AF_UNIX)
+    e.message += " (its listen backlog is full)";
+  return e;
 }
 
 } // namespace pants

@@ -38,12 +38,6 @@ void set_nodelay(int fd, int family) {
 // once with EAGAIN (never EINPROGRESS): the socket is left unconnected, yet
 // polls writable with SO_ERROR 0, so it must not be waited on. strerror's
 // "try again" alone would not say why.
-net_error connect_net_error(int code, const endpoint& target) {
-  auto e = os_net_error(code);
-  if (code == EAGAIN && target.family() == AF_UNIX)
-    e.what += ": the listen backlog of " + target.to_string() + " is full";
-  return e;
-}
 
 } // namespace
 
@@ -88,7 +82,8 @@ void stream_socket::connect(std::vector<endpoint> targets) {
     std::lock_guard<std::mutex> guard(mtx_);
     if (state_ != state::idle || close_requested_)
       throw state_error("pants: connect on a channel that is already connecting, open or closed");
-    targets_ = std::move(targets);
+    plan_ = std::make_unique<connect_plan>();
+    plan_->targets = std::move(targets);
     state_ = state::connecting;
   }
   engine_.run_in_loop([self = self<stream_socket>()] { self->start_connect(); });
@@ -110,17 +105,30 @@ void stream_socket::fail_connect(net_error error) {
   });
 }
 
+void stream_socket::connect_plan::failed(const net_error& error) {
+  if (!failures.empty())
+    failures += "; ";
+  failures += error.message;
+  last_code = error.code;
+  ++next;
+}
+
+net_error stream_socket::connect_plan::error() const {
+  if (targets.size() == 1)
+    return net_error{last_code, failures};
+  return net_error{last_code, "every address failed: " + failures};
+}
+
 void stream_socket::start_connect() {
   PANTS_ASSERT_IN_LOOP(engine_);
-  net_error last_error = os_net_error(ECONNREFUSED);
-  while (target_index_ < targets_.size()) {
+  auto& plan = *plan_;
+  while (plan.next < plan.targets.size()) {
     if (state_ == state::closed)
       return;
-    const auto& target = targets_[target_index_];
+    const auto& target = plan.targets[plan.next];
     int fd = ::socket(target.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-      last_error = os_net_error(errno);
-      ++target_index_;
+      plan.failed(connect_net_error(errno, target));
       continue;
     }
     set_nodelay(fd, target.family());
@@ -135,11 +143,10 @@ void stream_socket::start_connect() {
         finish_connect();
       return;
     }
-    last_error = connect_net_error(errno, target);
+    plan.failed(connect_net_error(errno, target));
     ::close(fd);
-    ++target_index_;
   }
-  report(connect_failed_msg{last_error});
+  report(connect_failed_msg{plan.error()});
   close_now();
 }
 
@@ -154,12 +161,8 @@ void stream_socket::finish_connect() {
   if (err != 0) {
     // Try the next address, if any, on a fresh socket.
     abandon_descriptor();
-    if (++target_index_ < targets_.size()) {
-      start_connect();
-    } else {
-      report(connect_failed_msg{os_net_error(err)});
-      close_now();
-    }
+    plan_->failed(connect_net_error(err, plan_->targets[plan_->next]));
+    start_connect(); // reports the failure when no address is left
     return;
   }
   {
@@ -170,6 +173,7 @@ void stream_socket::finish_connect() {
     remote_ = compact_endpoint(endpoint::peer_of(fd_));
     state_ = state::open;
   }
+  plan_.reset(); // connected: the addresses are not needed any more
   update_interest();
   report(connected_msg{});
 }

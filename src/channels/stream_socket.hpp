@@ -8,6 +8,7 @@
 #include "pants/engine/engine.hpp"
 
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -160,8 +161,20 @@ private:
   std::atomic<bool> write_shut_{false}; // shutdown_write() called
 
   // -- engine thread only (the targets are set by connect before its post) --------------
-  std::vector<endpoint> targets_;
-  std::size_t target_index_ = 0;
+  /// A client's addresses and what each failed with (engine thread once
+  /// published by connect); dropped when connected. Accepted sockets never
+  /// have one.
+  struct connect_plan {
+    std::vector<endpoint> targets;
+    std::size_t next = 0;
+    std::string failures; // "connect to A: reason; connect to B: reason"
+    int last_code = ECONNREFUSED;
+    /// Notes that `targets[next]` failed with `error`, and moves on.
+    void failed(const net_error& error);
+    /// The error for on_connect_error: each address tried, and why.
+    net_error error() const;
+  };
+  std::unique_ptr<connect_plan> plan_;
   bool eof_ = false;        // read side: the peer's end of stream was seen
   bool hwm_paused_ = false; // read side: paused by the write marks (written under mtx_)
 };

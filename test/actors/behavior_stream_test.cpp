@@ -209,7 +209,9 @@ PANTS_FAMILY_TEST_CASE(overflow_with_a_handler_is_delivered_and_the_channel_stay
           self.buffer_size(16);
           log.add("connected");
         },
-        [this](const overflow_msg& m) { log.add(m.error.what.empty() ? "overflow:" : "overflow"); },
+        [this](const overflow_msg& m) {
+          log.add(m.error.message.empty() ? "overflow:" : "overflow");
+        },
         [&self](const read_msg& m) { self.write(m.data + "\n"); },
     };
   });
@@ -384,7 +386,7 @@ BOOST_AUTO_TEST_CASE(behavior_client_gets_connect_failed_then_closed_when_refuse
       [this](stream&) -> caf::behavior {
         return {
             [this](connected_msg) { log.add("connected"); },
-            [this](const connect_failed_msg& m) { log.add("connect_failed:" + m.error.what); },
+            [this](const connect_failed_msg& m) { log.add("connect_failed:" + m.error.message); },
             [this](closed_msg) { log.add("closed"); },
         };
       },

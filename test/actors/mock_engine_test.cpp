@@ -10,10 +10,12 @@
 #include "pants/actors/testing/mock_fixture.hpp"
 #include "pants/channels/errors.hpp"
 #include "pants/engine/engine.hpp"
+#include "support/tracking.hpp"
 
 #define BOOST_TEST_MODULE mock_engine
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <memory>
@@ -75,6 +77,13 @@ private:
 };
 
 using strings = std::vector<std::string>;
+
+/// A chat member: its own state, reached through channels<member>().
+class member : public connection {
+public:
+  using connection::connection;
+  std::string nick;
+};
 
 } // namespace
 
@@ -261,6 +270,156 @@ BOOST_AUTO_TEST_CASE(a_server_accepts_connections_and_lists_them) {
   BOOST_TEST(net.closed());
   BOOST_TEST(a.closed());
   BOOST_TEST(b.closed());
+}
+
+BOOST_AUTO_TEST_CASE(broadcast_reaches_every_open_client_and_skips_one_that_is_closing) {
+  auto srv = make<server>([this] { return std::make_shared<member>(mock.engine()); });
+  srv->listen(4000);
+  run();
+  auto net = mock.listener(*srv);
+  std::vector<stream_peer> room;
+  for (int i = 0; i < 8; ++i)
+    room.push_back(net.accept());
+  run();
+  auto leaving = net.channel_of(room[3]);
+  BOOST_REQUIRE(leaving != nullptr);
+  leaving->end(); // closing, not closed yet: a plain write to it throws
+  BOOST_CHECK_THROW(leaving->write("x"), state_error);
+  BOOST_TEST(srv->broadcast("hello\n") == 7u);
+  auto sender = net.channel_of(room[0]);
+  BOOST_TEST(srv->broadcast("from 0\n", sender.get()) == 6u);
+  run();
+  for (std::size_t i = 0; i < room.size(); ++i) {
+    if (i == 3)
+      BOOST_TEST(room[i].written().empty());
+    else if (i == 0)
+      BOOST_TEST(room[i].written() == "hello\n");
+    else
+      BOOST_TEST(room[i].written() == "hello\nfrom 0\n", "client " << i);
+  }
+  BOOST_TEST(room[3].closed());
+  srv->close();
+  run();
+}
+
+BOOST_AUTO_TEST_CASE(channels_of_the_factory_type_reach_their_own_members) {
+  auto srv = make<server>([this] { return std::make_shared<member>(mock.engine()); });
+  srv->listen(4000);
+  run();
+  auto net = mock.listener(*srv);
+  auto a = net.accept();
+  auto b = net.accept();
+  run();
+  auto members = srv->channels<member>();
+  BOOST_REQUIRE(members.size() == 2u);
+  members[0]->nick = "ann";
+  members[1]->nick = "bob";
+  strings nicks;
+  for (auto& m : srv->channels<member>())
+    nicks.push_back(m->nick);
+  std::sort(nicks.begin(), nicks.end());
+  BOOST_TEST(nicks == (strings{"ann", "bob"}), boost::test_tools::per_element());
+  BOOST_TEST(srv->channels<echo>().empty()); // not the factory's type
+  srv->close();
+  run();
+}
+
+BOOST_AUTO_TEST_CASE(ending_a_server_sends_each_connection_its_queue_then_closes_it) {
+  auto srv = make<server>([this] { return std::make_shared<member>(mock.engine()); });
+  srv->listen(4000);
+  run();
+  auto net = mock.listener(*srv);
+  auto a = net.accept();
+  run();
+  a.set_window(false); // the goodbye has to wait in the queue
+  srv->broadcast("goodbye\n");
+  srv->end();
+  run();
+  BOOST_TEST(net.closed()); // no longer accepting
+  BOOST_TEST(!a.closed());  // still owed its queue
+  a.set_window(true);
+  run();
+  BOOST_TEST(a.written() == "goodbye\n");
+  BOOST_TEST(a.closed());
+}
+
+/// A server that records what reaches its on_error.
+class error_recording_server : public server {
+public:
+  using server::server;
+  std::vector<std::string> errors;
+
+private:
+  void on_error(const std::exception& e) override { errors.emplace_back(e.what()); }
+};
+
+BOOST_AUTO_TEST_CASE(a_factory_that_makes_channels_on_another_engine_fails_loudly_at_the_accept) {
+  // The classic mistake: the channel is made on the default engine, not the mock's.
+  auto srv = make<error_recording_server>([] { return std::make_shared<echo>(); });
+  srv->listen(4000);
+  run();
+  auto net = mock.listener(*srv);
+  auto c = net.accept();
+  run();
+  BOOST_REQUIRE(srv->errors.size() == 1u);
+  BOOST_TEST(srv->errors[0].find("another engine") != std::string::npos, srv->errors[0]);
+  BOOST_TEST(srv->errors[0].find("mock.engine()") != std::string::npos);
+  BOOST_TEST(srv->channels().empty());
+  BOOST_TEST(c.was_reset()); // the client is turned away, not left hanging
+  srv->close();
+  run();
+}
+
+BOOST_AUTO_TEST_CASE(a_channel_not_made_by_make_shared_gets_an_error_naming_the_fix) {
+  echo on_the_stack(mock.engine());
+  try {
+    on_the_stack.connect("127.0.0.1", 4000);
+    BOOST_ERROR("connect did not throw");
+  } catch (const state_error& e) {
+    BOOST_TEST(std::string(e.what()).find("std::make_shared") != std::string::npos, e.what());
+  }
+  BOOST_TEST(!on_the_stack.connected()); // nothing changed
+  BOOST_TEST(mock.live_actors() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(clients_leaving_by_reset_print_nothing_and_are_counted_by_their_server) {
+  auto srv = make<server>([this] { return std::make_shared<echo>(mock.engine()); });
+  srv->listen(4000);
+  run();
+  auto net = mock.listener(*srv);
+  std::vector<stream_peer> peers;
+  for (int i = 0; i < 20; ++i)
+    peers.push_back(net.accept());
+  run();
+  pants::test::stderr_capture err;
+  for (auto& p : peers)
+    p.reset(); // ECONNRESET: the default on_read_error sees each one
+  run();
+  BOOST_TEST(err.text().empty());
+  BOOST_TEST(srv->errors_not_shown() == 20u);
+  BOOST_TEST(srv->channels().empty());
+}
+
+BOOST_AUTO_TEST_CASE(other_connection_errors_print_at_most_one_line_a_second_per_server) {
+  auto srv = make<server>([this] { return std::make_shared<echo>(mock.engine()); });
+  srv->listen(4000);
+  run();
+  auto net = mock.listener(*srv);
+  std::vector<stream_peer> peers;
+  for (int i = 0; i < 31; ++i)
+    peers.push_back(net.accept());
+  run();
+  pants::test::stderr_capture err;
+  for (std::size_t i = 0; i < 30; ++i)
+    peers[i].read_error(ETIMEDOUT);
+  run();
+  advance(std::chrono::seconds(1));
+  peers[30].read_error(ETIMEDOUT);
+  run();
+  auto text = err.text();
+  BOOST_TEST(std::count(text.begin(), text.end(), '\n') == 2, text);
+  BOOST_TEST(text.find("(29 more errors not shown)") != std::string::npos, text);
+  BOOST_TEST(srv->errors_not_shown() == 29u);
 }
 
 BOOST_AUTO_TEST_CASE(data_and_eof_sent_before_the_server_takes_the_connection_arrive) {

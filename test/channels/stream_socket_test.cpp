@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <memory>
 #include <netinet/in.h>
@@ -148,6 +149,31 @@ BOOST_AUTO_TEST_CASE(a_connect_to_a_closed_port_reports_connect_failed_then_clos
   BOOST_REQUIRE(poll_until(eng, [&] { return sink->saw("closed"); }));
   BOOST_TEST(sink->events() == (events{"connect_failed:" + std::to_string(ECONNREFUSED), "closed"}),
              boost::test_tools::per_element());
+  // The error names what failed.
+  BOOST_TEST(sink->messages() ==
+                 (events{"connect to " + where.to_string() + ": " + std::strerror(ECONNREFUSED)}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_connect_failing_at_every_address_names_each_one_and_why) {
+  engine eng;
+  endpoint first, second;
+  {
+    raw_listener a, b; // two ports that were just free, closed again
+    first = a.where;
+    second = b.where;
+  }
+  auto sink = std::make_shared<recording_sink>();
+  auto sock = stream_socket::make(eng, sink);
+  sock->connect({first, second});
+  BOOST_REQUIRE(poll_until(eng, [&] { return sink->saw("closed"); }));
+  std::string refused = std::strerror(ECONNREFUSED);
+  BOOST_TEST(sink->messages() ==
+                 (events{"every address failed: connect to " + first.to_string() + ": " + refused +
+                         "; connect to " + second.to_string() + ": " + refused}),
+             boost::test_tools::per_element());
+  net_error e{ECONNREFUSED, "connect to x: refused"};
+  BOOST_TEST(std::string(e.what()) == e.message); // as an exception says it
 }
 
 BOOST_FIXTURE_TEST_CASE(reading_pauses_over_the_inflight_limit_and_resumes_after_consumed,

@@ -231,6 +231,21 @@ BOOST_AUTO_TEST_CASE(echo_to_all_keeps_broadcasting_while_other_clients_reset) {
   BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
 }
 
+BOOST_AUTO_TEST_CASE(echo_to_all_says_goodbye_to_every_client_on_sigterm_then_exits_zero) {
+  auto srv = start_server("echo_to_all");
+  blocking_client a(srv.port);
+  join(a, "a\n");
+  blocking_client b(srv.port);
+  join(b, "b\n");
+  BOOST_TEST(a.recv_exactly(2) == "b\n");
+  BOOST_REQUIRE(srv.proc->signal(SIGTERM));
+  // The hook's goodbye, then each connection ends (the server closes it):
+  // the process exits once both have closed, long before its 5 s grace.
+  for (auto* c : {&a, &b})
+    BOOST_TEST(c->recv_all() == "* the room is closing\n");
+  BOOST_TEST(describe(srv.proc->wait_exit()) == "exit 0");
+}
+
 // -- line_client ------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(line_client_prints_what_echo_server_returns_and_exits_zero_at_stdin_eof) {

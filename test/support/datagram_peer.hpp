@@ -58,8 +58,8 @@ protected:
   void on_overflow_error(const net_error&, const endpoint& from) override {
     log_.add("overflow:" + from.to_string());
   }
-  void on_read_error(const net_error& e) override { log_.add("read_error:" + e.what); }
-  void on_write_error(const net_error& e) override { log_.add("write_error:" + e.what); }
+  void on_read_error(const net_error& e) override { log_.add("read_error:" + e.message); }
+  void on_write_error(const net_error& e) override { log_.add("write_error:" + e.message); }
   void on_close() override { log_.add("close"); }
   void on_error(const std::exception& e) override { log_.add(std::string("error:") + e.what()); }
 

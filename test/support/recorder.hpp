@@ -30,7 +30,7 @@ protected:
     if (connect_hook)
       connect_hook(*this);
   }
-  void on_connect_error(const net_error& e) override { log_.add("connect_error:" + e.what); }
+  void on_connect_error(const net_error& e) override { log_.add("connect_error:" + e.message); }
   void on_read(std::string_view data) override {
     log_.add("read:" + std::string(data));
     if (read_hook)

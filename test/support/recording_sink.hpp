@@ -35,6 +35,8 @@ public:
   void deliver(connected_msg) override { add("connected"); }
   void deliver(connect_failed_msg m) override {
     add("connect_failed:" + std::to_string(m.error.code));
+    std::lock_guard<std::mutex> guard(mtx_);
+    messages_.push_back(m.error.message);
   }
   void deliver(chunk_msg m) override {
     std::lock_guard<std::mutex> guard(mtx_);
@@ -71,6 +73,11 @@ public:
     return n;
   }
   bool saw(const std::string& e) const { return count(e) > 0; }
+  /// The message of each connect_failed_msg, in order.
+  std::vector<std::string> messages() const {
+    std::lock_guard<std::mutex> guard(mtx_);
+    return messages_;
+  }
   /// Every chunk's bytes, in order.
   std::string data() const {
     std::lock_guard<std::mutex> guard(mtx_);
@@ -99,6 +106,7 @@ private:
 
   mutable std::mutex mtx_;
   std::vector<std::string> events_;
+  std::vector<std::string> messages_;
   std::string data_;
   std::vector<std::string> senders_;
   std::vector<int> fds_;

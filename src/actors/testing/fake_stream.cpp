@@ -2,6 +2,7 @@
 
 #include "pants/channels/errors.hpp"
 #include "pants/channels/event_sink.hpp"
+#include "pants/channels/os_errors.hpp"
 #include "pants/channels/stream_socket.hpp"
 #include "pants/channels/write_queue.hpp"
 
@@ -42,7 +43,7 @@ void fake_stream::connect(std::vector<endpoint> to) {
   state_ = state::connecting;
   if (int err = fail_connect_with) {
     fail_connect_with = 0;
-    fail_connect(errno_error(err));
+    fail_connect(connect_net_error(err, targets.back()));
   }
 }
 

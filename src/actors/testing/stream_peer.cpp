@@ -2,6 +2,7 @@
 
 #include "pants/actors/testing/fake_stream.hpp"
 #include "pants/channels/errors.hpp"
+#include "pants/channels/os_errors.hpp"
 
 #include <cerrno>
 
@@ -12,7 +13,8 @@ void stream_peer::complete_connect(std::size_t target) { s_->complete_connect(ta
 void stream_peer::fail_connect(int code) {
   if (!connecting())
     throw state_error("pants::testing: fail_connect on a channel that is not connecting");
-  s_->fail_connect(detail::errno_error(code));
+  // The address the test last let it try, as the real socket names it.
+  s_->fail_connect(connect_net_error(code, s_->targets.back()));
 }
 
 void stream_peer::send(std::string bytes) { s_->send(std::move(bytes)); }
