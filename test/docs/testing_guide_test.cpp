@@ -3,6 +3,8 @@
 #include <pants/actors/testing/mock_fixture.hpp>
 #include <pants/pants.hpp>
 
+#include "idle_echo.hpp" // examples/: the idle_timeout example's handler
+
 #define BOOST_TEST_MODULE testing_guide
 #include <boost/test/unit_test.hpp>
 
@@ -95,38 +97,8 @@ BOOST_FIXTURE_TEST_CASE(a_client_that_left_gets_nothing_more, chat_room) {
   BOOST_TEST(bob.written().empty());
 }
 
-struct idle_echo : connection {
-  using connection::connection;
-  using clock = std::chrono::steady_clock;
-  static constexpr clock::duration limit = 30s;
-
-  void on_connect() override {
-    last_read = now();
-    check_after(limit);
-  }
-  void on_read(std::string_view data) override {
-    write(data);
-    last_read = now();
-  }
-  // The engine's clock: real time in production, virtual time on the mock.
-  clock::time_point now() const { return engine().clock().now(); }
-  // One pending timer per connection, re-armed when it fires.
-  void check_after(clock::duration delay) {
-    defer(delay, [this] {
-      auto quiet = now() - last_read;
-      if (quiet < limit) {
-        check_after(limit - quiet);
-        return;
-      }
-      write("idle timeout\n");
-      end(); // flush the notice, then close
-    });
-  }
-  clock::time_point last_read;
-};
-
 BOOST_FIXTURE_TEST_CASE(a_quiet_connection_is_told_and_closed_after_thirty_seconds, mock_fixture) {
-  auto [conn, peer] = accept<idle_echo>();
+  auto [conn, peer] = accept<idle_echo>(30s); // a 30 s limit
   BOOST_TEST(mock.pending_wakeups() == 1u); // the idle check
   BOOST_TEST((mock.next_wakeup() == mock_engine::duration(30s)));
   advance(29s);
@@ -137,7 +109,7 @@ BOOST_FIXTURE_TEST_CASE(a_quiet_connection_is_told_and_closed_after_thirty_secon
 }
 
 BOOST_FIXTURE_TEST_CASE(input_postpones_the_idle_timeout, mock_fixture) {
-  auto [conn, peer] = accept<idle_echo>();
+  auto [conn, peer] = accept<idle_echo>(30s); // a 30 s limit
   advance(20s);
   peer.send("ping");
   run();

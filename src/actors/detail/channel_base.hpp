@@ -13,6 +13,7 @@
 #include <exception>
 #include <functional>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 namespace pants {
@@ -70,6 +71,17 @@ public:
     auto d = checked_delay(interval, "cycle interval");
     return timers_.add_timed(engine_, actor_checked(), d, d,
                              bind_timer(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+  /// A bare number as a delay: a compile error that says to use a duration.
+  template <class D, class F, class... Args, class = std::enable_if_t<std::is_arithmetic_v<D>>>
+  timer defer(D, F&&, Args&&...) {
+    require_duration<D>();
+    return {};
+  }
+  template <class D, class F, class... Args, class = std::enable_if_t<std::is_arithmetic_v<D>>>
+  timer cycle(D, F&&, Args&&...) {
+    require_duration<D>();
+    return {};
   }
 
 protected:
