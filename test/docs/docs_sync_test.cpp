@@ -1,9 +1,12 @@
 // The code the documentation shows is code the suite builds: a ```cpp block
 // marked by the line `<!-- PATH -->` right before its fence belongs to the
 // file PATH (relative to the source tree), and that file must be exactly the
-// blocks marked with it in that page, in order, one blank line apart. The
-// README and every page under docs/ are read; every C++ block in the README
-// must be marked, so the first code a user copies always compiles.
+// blocks marked with it in that page, in order, one blank line apart, once
+// its hidden lines are left out: the lines from `// docs: hidden {` to
+// `// docs: hidden }`, which give a fragment what it needs to compile (the
+// includes, the types it uses, a function around statements). The README and
+// every page under docs/ are read, and every C++ block in them must be marked,
+// so whatever code a user copies from them compiles.
 
 #define BOOST_TEST_MODULE docs_sync
 #include <boost/test/unit_test.hpp>
@@ -52,6 +55,22 @@ std::map<std::string, std::vector<std::string>> cpp_blocks(const std::string& ma
   return blocks;
 }
 
+/// `code` without its hidden regions.
+std::string shown(const std::string& code) {
+  std::istringstream in(code);
+  std::string line, out;
+  bool hidden = false;
+  while (std::getline(in, line)) {
+    if (line == "// docs: hidden {")
+      hidden = true;
+    else if (line == "// docs: hidden }")
+      hidden = false;
+    else if (!hidden)
+      out += line + "\n";
+  }
+  return out;
+}
+
 std::string joined(const std::vector<std::string>& blocks) {
   std::string out;
   for (std::size_t i = 0; i < blocks.size(); ++i)
@@ -98,8 +117,9 @@ BOOST_AUTO_TEST_CASE(the_pages_mark_the_code_the_suite_builds) {
   BOOST_TEST(marked("docs/testing.md", "test/docs/testing_guide_test.cpp") >= 6u);
 }
 
-BOOST_AUTO_TEST_CASE(every_cpp_block_of_the_readme_is_marked) {
-  BOOST_TEST(cpp_blocks(slurp("README.md")).count("") == 0u);
+BOOST_AUTO_TEST_CASE(every_cpp_block_of_every_page_is_marked) {
+  for (const auto& page : pages())
+    BOOST_TEST(cpp_blocks(slurp(page)).count("") == 0u, page << " has a C++ block no file holds");
 }
 
 BOOST_AUTO_TEST_CASE(every_marked_file_is_exactly_its_pages_code) {
@@ -110,7 +130,7 @@ BOOST_AUTO_TEST_CASE(every_marked_file_is_exactly_its_pages_code) {
         continue;
       ++files;
       auto code = joined(blocks);
-      auto file = slurp(path);
+      auto file = shown(slurp(path));
       BOOST_TEST(code == file, page << " vs " << path << ": first difference at "
                                     << first_difference(code, file));
     }
