@@ -7,6 +7,7 @@
 #include "pants/engine/engine.hpp"
 
 #include <arpa/inet.h>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -20,7 +21,6 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <atomic>
 #include <thread>
 #include <unistd.h>
 #include <vector>

@@ -74,7 +74,7 @@ private:
   }
 
   mutable std::mutex mtx_;
-  std::string nick_;           // set once, under mtx_
+  std::string nick_;             // set once, under mtx_
   clock::time_point last_heard_; // this member's actor only
 };
 

@@ -17,7 +17,7 @@ int main() {
   srv->listen(4000);
   pants::stop_on_signals(
       pants::engine::instance(),
-      [srv] {                                        // runs in the engine thread
+      [srv] {                                       // runs in the engine thread
         srv->broadcast("server going down, bye\n"); // every open client gets it
         srv->end(); // no more accepts; each connection sends its queue, then closes
       },
