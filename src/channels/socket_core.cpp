@@ -1,5 +1,6 @@
 #include "pants/channels/socket_core.hpp"
 
+#include <system_error>
 #include <unistd.h>
 
 namespace pants {
@@ -23,7 +24,21 @@ bool socket_core::register_in_engine() {
       return false;
     mask = interest_locked();
   }
-  engine_.add(fd_, mask, shared_from_this());
+  try {
+    engine_.add(fd_, mask, shared_from_this());
+  } catch (const std::system_error& e) {
+    // The backend cannot watch this descriptor (select and FD_SETSIZE): the
+    // socket reports why and closes instead of staying silent forever.
+    std::shared_ptr<event_sink> sink;
+    {
+      std::lock_guard<std::mutex> guard(mtx_);
+      sink = sink_;
+    }
+    if (sink)
+      sink->deliver_error(true, net_error{e.code().value(), e.what()});
+    close_now();
+    return false;
+  }
   registered_ = true;
   return true;
 }

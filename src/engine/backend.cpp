@@ -2,6 +2,7 @@
 
 #include "pants/engine/epoll_backend.hpp"
 #include "pants/engine/poll_backend.hpp"
+#include "pants/engine/select_backend.hpp"
 
 #include <cstdlib>
 #include <stdexcept>
@@ -18,7 +19,10 @@ std::unique_ptr<backend> backend::make(const std::string& name) {
     return std::make_unique<epoll_backend>();
   if (chosen == "poll")
     return std::make_unique<poll_backend>();
-  throw std::invalid_argument("pants: unknown backend '" + chosen + "' (expected epoll or poll)");
+  if (chosen == "select")
+    return std::make_unique<select_backend>();
+  throw std::invalid_argument("pants: unknown backend '" + chosen +
+                              "' (expected epoll, poll or select)");
 }
 
 } // namespace pants

@@ -46,10 +46,17 @@ public:
   /// Waits for readiness and appends what is ready to `out`.
   virtual void wait(std::chrono::milliseconds timeout, std::vector<ready_event>& out) = 0;
 
-  /// "epoll" or "poll".
+  /// "epoll", "poll" or "select".
   virtual const char* name() const noexcept = 0;
 
-  /// Makes the backend chosen by `name` ("epoll", "poll"); an empty name
+  /// Why `fd` cannot be watched, or nullptr when it can (select(2) takes
+  /// only descriptors below FD_SETSIZE).
+  virtual const char* refusal(int fd) const noexcept {
+    (void)fd;
+    return nullptr;
+  }
+
+  /// Makes the backend chosen by `name` ("epoll", "poll", "select"); an empty name
   /// means `PANTS_BACKEND` from the environment, else epoll.
   /// Throws std::invalid_argument for an unknown name.
   static std::unique_ptr<backend> make(const std::string& name);

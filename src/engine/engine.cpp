@@ -316,6 +316,9 @@ void engine::add(int fd, std::uint32_t mask, std::shared_ptr<io_handler> handler
   PANTS_ASSERT_IN_LOOP(*this);
   if (fd < 0 || !handler)
     throw std::invalid_argument("pants::engine::add: bad descriptor or null handler");
+  if (auto why = backend_->refusal(fd)) // before anything changes
+    throw std::system_error(EMFILE, std::generic_category(),
+                            "pants: descriptor " + std::to_string(fd) + ": " + why);
   auto index = static_cast<std::size_t>(fd);
   if (index >= table_.size())
     table_.resize(index + 1);

@@ -66,7 +66,7 @@ public:
 /// `post`, `stop`, `running` and `in_engine_thread` are safe from any thread.
 class engine {
 public:
-  /// Makes an engine on the backend named "epoll" or "poll"; an empty name
+  /// Makes an engine on the backend named "epoll", "poll" or "select"; an empty name
   /// takes `PANTS_BACKEND` from the environment, else epoll. `clock` drives
   /// `defer` and `cycle` (default: CAF's clock on the runtime's actor
   /// system, made on first use; tests pass one on CAF's virtual clock).
@@ -183,7 +183,9 @@ public:
 
   /// Watches `fd` for `mask` (io_event bits; may be 0: registered but not
   /// polled). The engine keeps `handler` alive while registered and never
-  /// owns the descriptor. Must be called in the engine thread.
+  /// owns the descriptor. Must be called in the engine thread. Throws
+  /// std::system_error (EMFILE) for a descriptor its backend cannot watch
+  /// (select: at or above FD_SETSIZE), changing nothing.
   void add(int fd, std::uint32_t mask, std::shared_ptr<io_handler> handler);
 
   /// Changes the interest mask of a registered `fd`. Must be called in the
@@ -216,7 +218,7 @@ public:
   /// statistics). Safe from any thread.
   std::uint64_t reliefs() const noexcept;
 
-  /// "epoll" or "poll".
+  /// "epoll", "poll" or "select".
   const char* backend_name() const noexcept { return backend_->name(); }
 
 private:

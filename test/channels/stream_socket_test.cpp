@@ -12,6 +12,8 @@
 #include <memory>
 #include <netinet/in.h>
 #include <string>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
@@ -123,6 +125,30 @@ BOOST_FIXTURE_TEST_CASE(an_adopted_socket_reports_connected_chunks_eof_and_close
              boost::test_tools::per_element());
   BOOST_TEST(sock->is_closed());
   BOOST_TEST(eng.size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_socket_select_cannot_watch_reports_why_and_closes) {
+  engine eng("select");
+  int sv[2];
+  BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
+  rlimit lim{};
+  BOOST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &lim) == 0);
+  if (lim.rlim_cur <= FD_SETSIZE && lim.rlim_max > FD_SETSIZE) {
+    lim.rlim_cur = FD_SETSIZE + 1;
+    BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &lim) == 0);
+  }
+  int big = ::fcntl(sv[0], F_DUPFD_CLOEXEC, FD_SETSIZE);
+  BOOST_REQUIRE_MESSAGE(big >= FD_SETSIZE, "cannot open descriptor " << FD_SETSIZE);
+  ::close(sv[0]);
+  auto sink = std::make_shared<recording_sink>();
+  auto sock = stream_socket::adopt(eng, big, sink); // owns `big` from here
+  sock->start();
+  BOOST_REQUIRE(poll_until(eng, [&] { return sink->saw("closed"); }));
+  BOOST_TEST(sink->events() == (events{"read_error:" + std::to_string(EMFILE), "closed"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(eng.size() == 0u);
+  BOOST_TEST(::fcntl(big, F_GETFD) == -1); // closed with the socket, not leaked
+  ::close(sv[1]);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_client_connects_to_loopback_and_reports_connected, client_fixture) {

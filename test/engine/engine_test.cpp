@@ -22,6 +22,8 @@
 #include <stdexcept>
 #include <string>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <thread>
@@ -35,7 +37,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const char* const backends[] = {"epoll", "poll"};
+const char* const backends[] = {"epoll", "poll", "select"};
 
 /// A connected AF_UNIX stream socketpair; closes what it still holds.
 struct socket_pair {
@@ -135,7 +137,10 @@ bool wait_blocked_in_poll(long tid) {
 #ifdef SYS_epoll_wait
       SYS_epoll_wait,
 #endif
-      SYS_ppoll,        SYS_epoll_pwait,
+#ifdef SYS_select
+      SYS_select,
+#endif
+      SYS_pselect6,     SYS_ppoll, SYS_epoll_pwait,
 #ifdef SYS_epoll_pwait2
       SYS_epoll_pwait2,
 #endif
@@ -231,9 +236,40 @@ BOOST_AUTO_TEST_CASE(pants_backend_environment_variable_picks_the_backend) {
   BOOST_TEST(std::string(engine("").backend_name()) == "epoll");
   BOOST_TEST(std::string(engine("poll").backend_name()) == "poll"); // a name beats the variable
   env.set("select");
+  BOOST_TEST(std::string(engine("").backend_name()) == "select");
+  env.set("kqueue");
   BOOST_CHECK_THROW(engine(""), std::invalid_argument);
   env.set(nullptr);
   BOOST_TEST(std::string(engine("").backend_name()) == "epoll");
+}
+
+BOOST_AUTO_TEST_CASE(select_refuses_a_descriptor_at_or_above_fd_setsize_and_changes_nothing) {
+  engine eng("select");
+  socket_pair p;
+  // A descriptor number select(2) cannot hold (raise the soft limit if needed).
+  rlimit lim{};
+  BOOST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &lim) == 0);
+  if (lim.rlim_cur <= FD_SETSIZE && lim.rlim_max > FD_SETSIZE) {
+    lim.rlim_cur = FD_SETSIZE + 1;
+    BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &lim) == 0);
+  }
+  int big = ::fcntl(p.a, F_DUPFD_CLOEXEC, FD_SETSIZE);
+  BOOST_REQUIRE_MESSAGE(big >= FD_SETSIZE, "cannot open descriptor " << FD_SETSIZE);
+  try {
+    eng.add(big, io_event::readable, recorder());
+    BOOST_ERROR("add did not throw");
+  } catch (const std::system_error& e) {
+    BOOST_TEST(e.code().value() == EMFILE);
+    BOOST_TEST(std::string(e.what()).find("FD_SETSIZE") != std::string::npos, e.what());
+  }
+  BOOST_TEST(eng.size() == 0u); // nothing changed: the same descriptor can still be
+  auto h = recorder();          // watched by another backend, and a small one here
+  eng.add(p.a, io_event::readable, h);
+  put(p.b);
+  eng.poll(patience);
+  BOOST_TEST(h->calls() == 1u);
+  eng.remove(p.a);
+  ::close(big);
 }
 
 // --- dispatch ---------------------------------------------------------------
