@@ -115,10 +115,9 @@ void datagram::on_write_error(const net_error& e) { log_error("write error", e);
 // refused datagrams, senders overflowing), and the channel goes on: the
 // default handlers log at most one line a second, counting the rest.
 void datagram::log_error(const std::string& what, const net_error& e) {
-  std::size_t hidden = 0;
-  if (!errors_.admit(engine().clock().now(), false, hidden))
+  std::string more;
+  if (!errors_.admit(engine().clock().now(), false, more))
     return;
-  std::string more = hidden > 0 ? " (" + std::to_string(hidden) + " more errors not shown)" : "";
   std::fprintf(stderr, "pants: %s on datagram %s: %s%s\n", what.c_str(), local_address().c_str(),
                e.message.c_str(), more.c_str());
 }

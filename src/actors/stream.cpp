@@ -172,11 +172,10 @@ void stream::on_write_error(const net_error& e) { log_error("write error", e); }
 // client's other errors always print.
 void stream::log_error(const char* what, const net_error& e) {
   bool ordinary = e.code == ECONNRESET || e.code == EPIPE;
-  std::size_t hidden = 0;
+  std::string more;
   auto srv = server_.lock();
-  if (srv ? !srv->connection_errors_.admit(engine().clock().now(), ordinary, hidden) : ordinary)
+  if (srv ? !srv->connection_errors_.admit(engine().clock().now(), ordinary, more) : ordinary)
     return;
-  std::string more = hidden > 0 ? " (" + std::to_string(hidden) + " more errors not shown)" : "";
   std::fprintf(stderr, "pants: %s on %s: %s%s\n", what, remote_address().c_str(), e.message.c_str(),
                more.c_str());
 }

@@ -25,6 +25,13 @@ std::atomic<bool> hook_armed{false};
 /// descriptor that was closed (or reused) meanwhile.
 int hook_pipe[2] = {-1, -1};
 
+/// Reads every byte a signal wrote (the pipe is non-blocking).
+void drain_hook_pipe() {
+  char buf[16];
+  while (::read(hook_pipe[0], buf, sizeof buf) > 0) {
+  }
+}
+
 extern "C" void on_stop_signal(int) {
   int saved_errno = errno;
   if (hook_armed.exchange(false)) {
@@ -69,9 +76,7 @@ public:
   }
 
   void handle_io(std::uint32_t) override {
-    char buf[16];
-    while (::read(hook_pipe[0], buf, sizeof buf) > 0) {
-    }
+    drain_hook_pipe();
     leave(); // no longer counted: the engine may now run empty
     try {
       if (fn_)
@@ -125,9 +130,7 @@ void stop_on_signals(engine& eng, std::function<void()> on_signal,
   retire_current_hook();
   if (hook_pipe[0] < 0 && ::pipe2(hook_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
     throw std::system_error(errno, std::generic_category(), "pants: stop_on_signals: pipe2");
-  char buf[16];
-  while (::read(hook_pipe[0], buf, sizeof buf) > 0) {
-  } // a byte from a hook this call replaces
+  drain_hook_pipe(); // a byte from a hook this call replaces
   auto hook = std::make_shared<signal_hook>(eng, std::move(on_signal), grace);
   current_hook = hook;
   eng.post([hook] { hook->enroll(hook); });

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <string>
 
 namespace pants::detail {
 
@@ -16,16 +17,16 @@ public:
   using time_point = std::chrono::steady_clock::time_point;
 
   /// Whether to print an error seen at `now`; `ordinary` ones never are.
-  /// When it says yes, `hidden` is how many were not shown since the last
-  /// line printed.
-  bool admit(time_point now, bool ordinary, std::size_t& hidden) {
+  /// When it says yes, `note` is what the line should end with: " (N more
+  /// errors not shown)" for those hidden since the last line, else empty.
+  bool admit(time_point now, bool ordinary, std::string& note) {
     std::lock_guard<std::mutex> guard(mtx_);
     if (ordinary || (printed_once_ && now - last_ < std::chrono::seconds(1))) {
       ++hidden_;
       ++not_shown_;
       return false;
     }
-    hidden = hidden_;
+    note = hidden_ > 0 ? " (" + std::to_string(hidden_) + " more errors not shown)" : "";
     hidden_ = 0;
     printed_once_ = true;
     last_ = now;
