@@ -6,14 +6,14 @@
 #define BOOST_TEST_MODULE stream_socket
 #include <boost/test/unit_test.hpp>
 
+#include "support/descriptors.hpp" // after the module: it uses Boost.Test
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <memory>
 #include <netinet/in.h>
 #include <string>
-#include <sys/resource.h>
-#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
@@ -131,14 +131,7 @@ BOOST_AUTO_TEST_CASE(a_socket_select_cannot_watch_reports_why_and_closes) {
   engine eng("select");
   int sv[2];
   BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
-  rlimit lim{};
-  BOOST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &lim) == 0);
-  if (lim.rlim_cur <= FD_SETSIZE && lim.rlim_max > FD_SETSIZE) {
-    lim.rlim_cur = FD_SETSIZE + 1;
-    BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &lim) == 0);
-  }
-  int big = ::fcntl(sv[0], F_DUPFD_CLOEXEC, FD_SETSIZE);
-  BOOST_REQUIRE_MESSAGE(big >= FD_SETSIZE, "cannot open descriptor " << FD_SETSIZE);
+  int big = dup_at_or_above_fd_setsize(sv[0]);
   ::close(sv[0]);
   auto sink = std::make_shared<recording_sink>();
   auto sock = stream_socket::adopt(eng, big, sink); // owns `big` from here

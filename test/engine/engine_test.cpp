@@ -6,6 +6,8 @@
 #define BOOST_TEST_MODULE engine
 #include <boost/test/unit_test.hpp>
 
+#include "support/descriptors.hpp" // after the module: it uses Boost.Test
+
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -22,8 +24,6 @@
 #include <stdexcept>
 #include <string>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <thread>
@@ -246,15 +246,8 @@ BOOST_AUTO_TEST_CASE(pants_backend_environment_variable_picks_the_backend) {
 BOOST_AUTO_TEST_CASE(select_refuses_a_descriptor_at_or_above_fd_setsize_and_changes_nothing) {
   engine eng("select");
   socket_pair p;
-  // A descriptor number select(2) cannot hold (raise the soft limit if needed).
-  rlimit lim{};
-  BOOST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &lim) == 0);
-  if (lim.rlim_cur <= FD_SETSIZE && lim.rlim_max > FD_SETSIZE) {
-    lim.rlim_cur = FD_SETSIZE + 1;
-    BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &lim) == 0);
-  }
-  int big = ::fcntl(p.a, F_DUPFD_CLOEXEC, FD_SETSIZE);
-  BOOST_REQUIRE_MESSAGE(big >= FD_SETSIZE, "cannot open descriptor " << FD_SETSIZE);
+  // A descriptor number select(2) cannot hold.
+  int big = dup_at_or_above_fd_setsize(p.a);
   try {
     eng.add(big, io_event::readable, recorder());
     BOOST_ERROR("add did not throw");
