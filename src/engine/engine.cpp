@@ -17,6 +17,12 @@ namespace pants {
 namespace {
 // The wake-up eventfd's registration uses this generation, which no handler gets.
 constexpr std::uint32_t wake_generation = 0;
+
+/// What add and use_backend throw for a descriptor the backend cannot watch.
+std::system_error refused(std::size_t fd, const char* why) {
+  return std::system_error(EMFILE, std::generic_category(),
+                           "pants: descriptor " + std::to_string(fd) + ": " + why);
+}
 } // namespace
 
 engine::engine(const std::string& backend_name, std::shared_ptr<clock_service> clock)
@@ -35,8 +41,9 @@ engine::~engine() {
     std::lock_guard<std::mutex> guard(anchor_->mtx);
     anchor_->eng = nullptr; // timers firing from now on find no engine
   }
-  for (auto& l : loops_)
-    l->cancel();
+  for (auto* records : {&loops_, &prepares_})
+    for (auto& r : *records)
+      r->cancel();
   table_.clear(); // handlers close their own descriptors
   ::close(wake_fd_);
 }
@@ -191,6 +198,7 @@ void engine::poll_once(std::chrono::milliseconds timeout, iteration_observer* ob
     std::lock_guard<std::mutex> guard(posted_mtx_);
     pending = !posted_.empty();
   }
+  run_each(prepares_);
   ready_.clear();
   // An active loop timer runs every iteration: wait for I/O without sleeping.
   // Nor when the observer holds work (the tasks just run woke actors).
@@ -199,7 +207,7 @@ void engine::poll_once(std::chrono::milliseconds timeout, iteration_observer* ob
   for (const auto& ev : ready_)
     dispatch(ev);
   run_posted();
-  run_loops();
+  run_each(loops_);
 }
 
 // -- timers ---------------------------------------------------------------------
@@ -243,16 +251,23 @@ timer engine::add_loop(std::function<void()> fn) {
   return timer(record);
 }
 
-void engine::run_loops() {
-  if (loops_.empty())
+timer engine::add_prepare(std::function<void()> fn) {
+  auto record =
+      std::make_shared<detail::timer_record>(std::move(fn), clock_service::clock::duration{0});
+  post([this, record] { prepares_.push_back(record); });
+  return timer(record);
+}
+
+void engine::run_each(std::vector<std::shared_ptr<detail::timer_record>>& records) {
+  if (records.empty())
     return;
-  // Loops added while these run start next iteration (they arrive by post).
-  auto current = loops_;
+  // Records added while these run start next iteration (they arrive by post).
+  auto current = records;
   for (auto& record : current)
     record->run();
-  loops_.erase(
-      std::remove_if(loops_.begin(), loops_.end(), [](const auto& r) { return r->cancelled(); }),
-      loops_.end());
+  records.erase(
+      std::remove_if(records.begin(), records.end(), [](const auto& r) { return r->cancelled(); }),
+      records.end());
 }
 
 timer engine::add_timed(clock_service::clock::duration delay,
@@ -317,8 +332,7 @@ void engine::add(int fd, std::uint32_t mask, std::shared_ptr<io_handler> handler
   if (fd < 0 || !handler)
     throw std::invalid_argument("pants::engine::add: bad descriptor or null handler");
   if (auto why = backend_->refusal(fd)) // before anything changes
-    throw std::system_error(EMFILE, std::generic_category(),
-                            "pants: descriptor " + std::to_string(fd) + ": " + why);
+    throw refused(static_cast<std::size_t>(fd), why);
   auto index = static_cast<std::size_t>(fd);
   if (index >= table_.size())
     table_.resize(index + 1);
@@ -350,6 +364,22 @@ void engine::modify(int fd, std::uint32_t mask) {
   else
     backend_->modify(fd, mask, token(fd));
   e.mask = mask;
+}
+
+void engine::use_backend(const std::string& name) {
+  PANTS_ASSERT_IN_LOOP(*this);
+  auto next = backend::make(name);
+  if (std::string(next->name()) == backend_->name())
+    return;
+  for (std::size_t i = 0; i < table_.size(); ++i)
+    if (table_[i].handler)
+      if (auto why = next->refusal(static_cast<int>(i)))
+        throw refused(i, why);
+  next->add(wake_fd_, io_event::readable, static_cast<std::uint32_t>(wake_fd_));
+  for (std::size_t i = 0; i < table_.size(); ++i)
+    if (table_[i].handler && table_[i].mask != 0)
+      next->add(static_cast<int>(i), table_[i].mask, token(static_cast<int>(i)));
+  backend_ = std::move(next);
 }
 
 void engine::remove(int fd) {

@@ -149,6 +149,15 @@ public:
     return add_loop(detail::bind_timer(std::forward<F>(f), std::forward<Args>(args)...));
   }
 
+  /// Runs once per iteration, from the next one, until cancelled, right
+  /// before the engine waits for I/O (libuv's prepare handle): for code
+  /// that decides what to watch from what the iteration changed (asyncore's
+  /// `readable()` and `writable()`). Unlike `loop`, it does not keep the
+  /// engine from sleeping.
+  template <class F, class... Args> timer prepare(F&& f, Args&&... args) {
+    return add_prepare(detail::bind_timer(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+
   /// Runs once, `delay` after the call (steady clock, never early).
   /// Throws std::invalid_argument for `delay <= 0`.
   template <class Rep, class Period, class F, class... Args>
@@ -221,6 +230,19 @@ public:
   /// "epoll", "poll" or "select".
   const char* backend_name() const noexcept { return backend_->name(); }
 
+  /// Why `add` would refuse `fd` (select: at or above FD_SETSIZE), or
+  /// nullptr when the backend can watch it.
+  const char* refusal(int fd) const noexcept { return backend_->refusal(fd); }
+
+  /// Moves every registration (interest masks, handlers, the wake-up
+  /// descriptor) to a new backend named as for the constructor; posted
+  /// tasks and timers are not touched (asyncore's `loop` picks select or
+  /// poll per call). Must be called in the engine thread, outside
+  /// `poll()`. Throws std::invalid_argument for an unknown name and
+  /// std::system_error (EMFILE) naming the first descriptor the new backend
+  /// cannot watch; either way nothing changed.
+  void use_backend(const std::string& name);
+
 private:
   struct entry {
     std::shared_ptr<io_handler> handler;
@@ -230,11 +252,12 @@ private:
 
   timer add_callback(std::function<void()> fn);
   timer add_loop(std::function<void()> fn);
+  timer add_prepare(std::function<void()> fn);
   timer add_timed(clock_service::clock::duration delay, clock_service::clock::duration interval,
                   std::function<void()> fn);
   void arm(std::shared_ptr<detail::timer_record> record);
   void run_timed(const std::shared_ptr<detail::timer_record>& record);
-  void run_loops();
+  static void run_each(std::vector<std::shared_ptr<detail::timer_record>>& records);
   void run_posted();
   void poll_once(std::chrono::milliseconds timeout, iteration_observer* observer);
   void observe_iteration_end(iteration_observer& obs) noexcept;
@@ -265,6 +288,7 @@ private:
   std::mutex clock_mtx_;
   std::shared_ptr<clock_service> clock_;
   std::vector<std::shared_ptr<detail::timer_record>> loops_;
+  std::vector<std::shared_ptr<detail::timer_record>> prepares_;
   std::shared_ptr<anchor> anchor_;
 
   // The iteration observer: set once (under observer_mtx_), read by poll()

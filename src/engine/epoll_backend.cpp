@@ -15,13 +15,17 @@ std::uint32_t to_epoll(std::uint32_t mask) {
     ev |= EPOLLIN | EPOLLRDHUP;
   if (mask & io_event::writable)
     ev |= EPOLLOUT;
+  if (mask & io_event::priority)
+    ev |= EPOLLPRI;
   return ev;
 }
 
 std::uint32_t from_epoll(std::uint32_t ev) {
   std::uint32_t mask = 0;
-  if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLPRI))
+  if (ev & (EPOLLIN | EPOLLRDHUP))
     mask |= io_event::readable;
+  if (ev & EPOLLPRI)
+    mask |= io_event::priority;
   if (ev & EPOLLOUT)
     mask |= io_event::writable;
   if (ev & EPOLLERR)

@@ -10,6 +10,9 @@ constexpr std::uint32_t readable = 1u << 0; ///< data (or EOF) can be read
 constexpr std::uint32_t writable = 1u << 1; ///< the send buffer has room
 constexpr std::uint32_t error = 1u << 2;    ///< the socket has a pending error
 constexpr std::uint32_t hangup = 1u << 3;   ///< both directions are shut down
+/// Urgent (TCP out-of-band) data is waiting: reported only when the
+/// interest mask asks for it (asyncore's handle_expt).
+constexpr std::uint32_t priority = 1u << 4;
 } // namespace io_event
 
 /// Receives readiness events for one registered file descriptor.

@@ -15,13 +15,17 @@ short to_poll(std::uint32_t mask) {
     ev |= POLLIN | POLLRDHUP;
   if (mask & io_event::writable)
     ev |= POLLOUT;
+  if (mask & io_event::priority)
+    ev |= POLLPRI;
   return static_cast<short>(ev);
 }
 
 std::uint32_t from_poll(int ev) {
   std::uint32_t mask = 0;
-  if (ev & (POLLIN | POLLRDHUP | POLLPRI))
+  if (ev & (POLLIN | POLLRDHUP))
     mask |= io_event::readable;
+  if (ev & POLLPRI)
+    mask |= io_event::priority;
   if (ev & POLLOUT)
     mask |= io_event::writable;
   if (ev & (POLLERR | POLLNVAL))

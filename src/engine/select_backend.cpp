@@ -36,10 +36,10 @@ void select_backend::wait(std::chrono::milliseconds timeout, std::vector<ready_e
   FD_ZERO(&exceptional);
   int top = -1;
   for (const auto& [fd, w] : fds_) {
-    if (w.mask & io_event::readable) {
+    if (w.mask & io_event::readable)
       FD_SET(fd, &readable);
+    if (w.mask & io_event::priority)
       FD_SET(fd, &exceptional); // out-of-band data, as asyncore's handle_expt
-    }
     if (w.mask & io_event::writable)
       FD_SET(fd, &writable);
     top = std::max(top, fd);
@@ -61,8 +61,10 @@ void select_backend::wait(std::chrono::milliseconds timeout, std::vector<ready_e
     if (n == 0)
       break;
     std::uint32_t mask = 0;
-    if (FD_ISSET(fd, &readable) || FD_ISSET(fd, &exceptional))
+    if (FD_ISSET(fd, &readable))
       mask |= io_event::readable;
+    if (FD_ISSET(fd, &exceptional))
+      mask |= io_event::priority;
     if (FD_ISSET(fd, &writable))
       mask |= io_event::writable;
     if (mask != 0) {

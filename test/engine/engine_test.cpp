@@ -299,6 +299,107 @@ BOOST_AUTO_TEST_CASE(modify_to_writable_dispatches_writable) {
   BOOST_TEST(h->events()[1] == (io_event::readable | io_event::writable));
 }
 
+/// A connected TCP pair over 127.0.0.1 (non-blocking): urgent data needs TCP.
+struct tcp_pair {
+  int a = -1;
+  int b = -1;
+  tcp_pair() {
+    int lst = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    auto at = endpoint::numeric("127.0.0.1", 0);
+    if (lst < 0 || ::bind(lst, at.data(), at.size()) != 0 || ::listen(lst, 1) != 0)
+      throw std::runtime_error("listen failed");
+    at = endpoint::local_of(lst);
+    b = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (::connect(b, at.data(), at.size()) != 0)
+      throw std::runtime_error("connect failed");
+    a = ::accept4(lst, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    ::close(lst);
+    if (a < 0)
+      throw std::runtime_error("accept failed");
+  }
+  ~tcp_pair() {
+    ::close(a);
+    ::close(b);
+  }
+  tcp_pair(const tcp_pair&) = delete;
+  tcp_pair& operator=(const tcp_pair&) = delete;
+};
+
+BOOST_AUTO_TEST_CASE(urgent_data_is_reported_as_priority_only_to_a_mask_that_asks) {
+  engine eng;
+  tcp_pair p;
+  auto h = recorder();
+  eng.add(p.a, io_event::writable, h);
+  BOOST_TEST_REQUIRE(::send(p.b, "!", 1, MSG_OOB) == 1);
+  eng.poll(patience);
+  BOOST_REQUIRE(h->calls() == 1u);
+  BOOST_TEST(h->events()[0] == io_event::writable); // not asked: not told
+  eng.modify(p.a, io_event::priority);
+  eng.poll(patience);
+  BOOST_REQUIRE(h->calls() == 2u);
+  BOOST_TEST(h->events()[1] == io_event::priority);
+  char byte = 0;
+  BOOST_TEST(::recv(p.a, &byte, 1, MSG_OOB) == 1);
+  BOOST_TEST(byte == '!');
+  eng.poll(0ms); // read: no longer reported
+  BOOST_TEST(h->calls() == 2u);
+  eng.remove(p.a);
+}
+
+BOOST_AUTO_TEST_CASE(a_prepare_hook_runs_each_iteration_right_before_the_wait) {
+  engine eng;
+  socket_pair p;
+  auto h = recorder();
+  eng.add(p.a, 0, h); // registered, not polled
+  put(p.b);
+  int runs = 0;
+  auto hook = eng.prepare([&] {
+    ++runs;
+    eng.modify(p.a, io_event::readable); // decided before this iteration's wait
+  });
+  eng.poll(patience);
+  BOOST_TEST(runs == 1);
+  BOOST_TEST(h->calls() == 1u); // the mask the hook set served the same iteration
+  eng.poll(0ms);
+  BOOST_TEST(runs == 2);
+  hook.cancel();
+  eng.poll(0ms);
+  BOOST_TEST(runs == 2);
+  eng.remove(p.a);
+}
+
+BOOST_AUTO_TEST_CASE(use_backend_moves_every_registration_or_refuses_and_changes_nothing) {
+  engine eng("epoll");
+  socket_pair p;
+  auto h = recorder();
+  eng.add(p.a, io_event::readable, h);
+  eng.add(p.b, 0, recorder());
+  bool ran = false;
+  eng.post([&] { ran = true; });
+  for (const char* name : {"select", "poll", "epoll", "poll"}) {
+    eng.use_backend(name);
+    BOOST_TEST(std::string(eng.backend_name()) == name);
+    put(p.b);
+    auto before = h->calls();
+    eng.poll(patience);
+    BOOST_TEST(h->calls() == before + 1, name);
+    drain(p.a);
+  }
+  BOOST_TEST(ran); // a task posted before the moves ran
+  int big = dup_at_or_above_fd_setsize(p.a);
+  eng.add(big, 0, recorder());
+  BOOST_CHECK_THROW(eng.use_backend("select"), std::system_error);
+  BOOST_TEST(std::string(eng.backend_name()) == "poll");
+  BOOST_CHECK_THROW(eng.use_backend("kqueue"), std::invalid_argument);
+  put(p.b);
+  eng.poll(patience);
+  BOOST_TEST(h->calls() == 5u);
+  eng.remove(big);
+  ::close(big);
+  eng.remove(p.a);
+  eng.remove(p.b);
+}
+
 BOOST_AUTO_TEST_CASE(pipes_and_eventfds_dispatch_like_sockets) {
   engine eng;
   int fds[2];
