@@ -1,15 +1,15 @@
 # `cmake --install <build> [--prefix DIR]` installs:
-#   lib/libpants{,_channels,_engine,_testing}.a
+#   lib/libpants{,_channels,_engine,_asyncore,_testing}.a
 #   include/pants/...            every header (public ones include a few detail/ ones)
 #   lib/cmake/Pants/             find_package(Pants): Pants::pants, Pants::testing,
-#                                Pants::channels, Pants::engine; CAF found for the user
+#                                Pants::channels, Pants::engine, Pants::asyncore; CAF found for the user
 #   lib/pkgconfig/pants.pc, pants-testing.pc
 # Included from src/CMakeLists.txt.
 include(CMakePackageConfigHelpers)
 
 set(PANTS_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/Pants)
 
-install(TARGETS pants_engine pants_channels pants pants_testing EXPORT PantsTargets
+install(TARGETS pants_engine pants_channels pants_asyncore pants pants_testing EXPORT PantsTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -1,6 +1,7 @@
 # ctest entry `layering`: layers point one way (STYLE.md habit 1).
 #   engine/            includes only engine/ and no CAF
 #   channels/          includes engine/ and channels/, no CAF
+#   asyncore/          includes engine/, channels/ and asyncore/, no CAF
 #   actors/            includes anything but actors/testing/
 #   actors/testing/    the mock engine: anything
 #   cmake -DSRC=<src dir> -P layering.cmake
@@ -8,8 +9,10 @@ set(bad "")
 file(GLOB_RECURSE files RELATIVE ${SRC} ${SRC}/*.hpp ${SRC}/*.cpp)
 foreach(f ${files})
   if(f MATCHES "^engine/")
-    set(forbidden "pants/(channels|actors)/|pants/pants\\.hpp|<caf/")
+    set(forbidden "pants/(channels|actors|asyncore)/|pants/pants\\.hpp|<caf/")
   elseif(f MATCHES "^channels/")
+    set(forbidden "pants/(actors|asyncore)/|pants/pants\\.hpp|<caf/")
+  elseif(f MATCHES "^asyncore/")
     set(forbidden "pants/actors/|pants/pants\\.hpp|<caf/")
   elseif(f MATCHES "^actors/testing/" OR f STREQUAL "pants.hpp")
     continue()

@@ -16,6 +16,7 @@
 #include <future>
 #include <memory>
 #include <netinet/in.h>
+#include <set>
 #include <string>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -519,4 +520,119 @@ BOOST_AUTO_TEST_CASE(unix_echo_replaces_the_stale_socket_file_of_a_killed_instan
   BOOST_TEST(c.round_trip("next") == "next");
   BOOST_TEST(describe(next->stop(SIGTERM)) == "exit 0");
   BOOST_TEST(!exists(path));
+}
+
+// -- asyncore_echo, asynchat_chat, asyncore_http_client ----------------------------
+
+BOOST_AUTO_TEST_CASE(asyncore_echo_serves_many_concurrent_clients_and_exits_zero_on_sigterm) {
+  auto srv = start_server("asyncore_echo");
+  std::vector<std::unique_ptr<blocking_client>> clients;
+  for (int i = 0; i < 50; ++i)
+    clients.push_back(std::make_unique<blocking_client>(srv.port)); // all connected at once
+  for (std::size_t i = 0; i < clients.size(); ++i)
+    clients[i]->send("client " + std::to_string(i) + "\n");
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    auto line = "client " + std::to_string(i) + "\n";
+    BOOST_TEST(clients[i]->recv_exactly(line.size()) == line);
+  }
+  std::string blob;
+  for (std::size_t i = 0; i < 256 * 1024; ++i)
+    blob += static_cast<char>(i * 7 % 256);
+  auto sent = std::async(std::launch::async, [&] { clients[0]->send(blob); });
+  BOOST_TEST((clients[0]->recv_exactly(blob.size()) == blob));
+  sent.get();
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+  BOOST_TEST(clients[1]->peer_closed());
+}
+
+BOOST_AUTO_TEST_CASE(asynchat_chat_sends_every_line_to_every_client_including_the_sender) {
+  auto srv = start_server("asynchat_chat");
+  constexpr int n = 12;
+  std::vector<std::unique_ptr<blocking_client>> clients;
+  for (int i = 0; i < n; ++i) {
+    clients.push_back(std::make_unique<blocking_client>(srv.port));
+    join(*clients.back(), "join " + std::to_string(i) + "\n"); // now in the room
+    for (int earlier = 0; earlier < i; ++earlier) {
+      auto line = "join " + std::to_string(i) + "\n";
+      BOOST_TEST(clients[static_cast<std::size_t>(earlier)]->recv_exactly(line.size()) == line);
+    }
+  }
+  // Every client sends three lines at once, the first in two pieces.
+  for (int i = 0; i < n; ++i) {
+    auto& c = *clients[static_cast<std::size_t>(i)];
+    c.send("from " + std::to_string(i));
+    c.send(" a\nfrom " + std::to_string(i) + " b\n\nfrom " + std::to_string(i) + " c\n");
+  }
+  std::multiset<std::string> expected;
+  std::size_t bytes = 0;
+  for (int i = 0; i < n; ++i)
+    for (std::string tail : {" a\n", " b\n", " c\n"}) {
+      auto line = "from " + std::to_string(i) + tail;
+      expected.insert(line);
+      bytes += line.size();
+    }
+  for (int i = 0; i < n; ++i) // the empty lines
+    expected.insert("\n");
+  bytes += n;
+  for (auto& c : clients) {
+    auto got = c->recv_exactly(bytes);
+    std::multiset<std::string> lines;
+    for (std::size_t at = 0, nl; (nl = got.find('\n', at)) != std::string::npos; at = nl + 1)
+      lines.insert(got.substr(at, nl + 1 - at));
+    BOOST_TEST((lines == expected), got);
+  }
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+}
+
+BOOST_AUTO_TEST_CASE(asyncore_http_client_fetches_a_page_from_a_local_http_server) {
+  // A one-request HTTP server on a loopback port, in this process.
+  int lst = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  auto at = pants::endpoint::numeric("127.0.0.1", 0);
+  BOOST_TEST_REQUIRE(::bind(lst, at.data(), at.size()) == 0);
+  BOOST_TEST_REQUIRE(::listen(lst, 1) == 0);
+  auto port = pants::endpoint::local_of(lst).port();
+  const std::string body = "<html>hello from the test's server</html>\n";
+  auto served = std::async(std::launch::async, [&] {
+    int fd = ::accept4(lst, nullptr, nullptr, SOCK_CLOEXEC);
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string request;
+    char buf[1024];
+    ssize_t n;
+    while (request.find("\r\n\r\n") == std::string::npos &&
+           (n = ::recv(fd, buf, sizeof buf, 0)) > 0)
+      request.append(buf, static_cast<std::size_t>(n));
+    std::string reply = "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body;
+    ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+    ::close(fd);
+    return request;
+  });
+  child proc({example("asyncore_http_client"), "127.0.0.1", std::to_string(port), "/index.html"},
+             false, true);
+  BOOST_TEST(proc.read_to_eof());
+  BOOST_TEST(describe(proc.wait_exit()) == "exit 0");
+  BOOST_TEST_REQUIRE((served.wait_for(patience) == std::future_status::ready));
+  auto request = served.get();
+  BOOST_TEST(request.rfind("GET /index.html HTTP/1.0\r\n", 0) == 0u, request);
+  BOOST_TEST(proc.out().rfind("HTTP/1.0 200 OK\r\n", 0) == 0u, proc.out());
+  BOOST_TEST(proc.out().find(body) != std::string::npos, proc.out());
+  ::close(lst);
+}
+
+BOOST_AUTO_TEST_CASE(asyncore_http_client_reports_a_refused_connect_and_exits_one) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); // bound, not listening
+  auto at = pants::endpoint::numeric("127.0.0.1", 0);
+  BOOST_TEST_REQUIRE(::bind(fd, at.data(), at.size()) == 0);
+  auto port = pants::endpoint::local_of(fd).port();
+  child proc({example("asyncore_http_client"), "127.0.0.1", std::to_string(port), "/"}, false,
+             true);
+  BOOST_TEST(proc.read_to_eof());
+  BOOST_TEST(describe(proc.wait_exit()) == "exit 1");
+  auto err = proc.err();
+  BOOST_TEST(err.find("Connection refused") != std::string::npos, err);
+  BOOST_TEST(proc.out().empty());
+  child usage({example("asyncore_http_client"), "127.0.0.1"}, false, true);
+  BOOST_TEST(describe(usage.wait_exit()) == "exit 2");
+  ::close(fd);
 }

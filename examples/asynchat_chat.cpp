@@ -1,0 +1,71 @@
+// A line chat on asynchat's async_chat: every complete line a client sends
+// goes, with its "\n", to every connected client, the sender included.
+//   asynchat_chat [port]      (default 4000; try two `telnet localhost 4000`)
+#include <pants/asyncore/asyncore.hpp>
+#include <pants/channels/errors.hpp>
+#include <pants/engine/signals.hpp>
+
+#include "port_argument.hpp"
+
+#include <cstdio>
+#include <set>
+#include <string>
+#include <utility>
+
+namespace asyncore = pants::asyncore;
+
+class chat_handler : public asyncore::async_chat {
+public:
+  chat_handler(asyncore::socket_handle sock, std::set<chat_handler*>& room)
+      : async_chat(std::move(sock)), room_(room) {
+    set_terminator("\n");
+    room_.insert(this);
+  }
+  void collect_incoming_data(std::string_view data) override { line_.append(data); }
+  void found_terminator() override {
+    auto line = std::exchange(line_, std::string()) + "\n";
+    for (auto* member : std::set<chat_handler*>(room_)) // a push may close a member
+      if (room_.count(member) != 0)
+        member->push(line);
+  }
+  void close() override {
+    room_.erase(this);
+    async_chat::close();
+  }
+
+private:
+  std::set<chat_handler*>& room_;
+  std::string line_;
+};
+
+class chat_server : public asyncore::dispatcher {
+public:
+  explicit chat_server(long port) {
+    create_socket(AF_INET, SOCK_STREAM);
+    set_reuse_addr();
+    bind("", port);
+    listen(128);
+  }
+  void handle_accepted(asyncore::socket_handle sock, const pants::endpoint&) override {
+    asyncore::make<chat_handler>(std::move(sock), room_);
+  }
+
+private:
+  std::set<chat_handler*> room_;
+};
+
+int main(int argc, char** argv) {
+  long port = port_argument(argc, argv);
+  try {
+    auto server = asyncore::make<chat_server>(port);
+    std::printf("asynchat chat server listening on port %u\n",
+                server->socket().getsockname().port());
+    std::fflush(stdout);
+  } catch (const pants::os_error& e) {
+    std::fprintf(stderr, "asynchat_chat: %s\n", e.what());
+    return 1;
+  }
+  pants::stop_on_signals(asyncore::socket_map::default_map().get_engine(),
+                         [] { asyncore::close_all(); });
+  asyncore::loop();
+}
