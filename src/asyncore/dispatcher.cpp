@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <cxxabi.h>
 #include <fcntl.h>
@@ -238,7 +239,19 @@ std::optional<accepted> dispatcher::accept() {
     throw_os(errno, "accept on " + socket_.getsockname().to_string());
   }
   peer.resize(len);
-  return accepted{socket_handle(fd), peer};
+  socket_handle sock(fd);
+  // One the map's engine cannot watch (select: at or above FD_SETSIZE) is
+  // closed here, so that a flood of connections costs those connections,
+  // never the listener. Logged on the 1st, 2nd, 4th, 8th, ... refusal.
+  if (auto why = in_map_ != nullptr ? in_map_->refusal(fd) : std::string(); !why.empty()) {
+    auto n = ++refused_;
+    if ((n & (n - 1)) == 0)
+      log_info("closed a connection from " + peer.to_string() + " (" + std::to_string(n) +
+                   " so far): " + why,
+               "error");
+    return std::nullopt;
+  }
+  return accepted{std::move(sock), peer};
 }
 
 void dispatcher::require_sendable(const char* what) const {

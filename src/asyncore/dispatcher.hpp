@@ -5,6 +5,7 @@
 #include "pants/channels/unix_socket_file.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <set>
@@ -110,8 +111,10 @@ public:
   /// listening, connected or connecting, os_error when the system refuses.
   void listen(int backlog);
   /// The next connection waiting, or nothing when none is (or it was reset
-  /// before this call). Throws state_error unless listening, os_error for
-  /// other failures (EMFILE).
+  /// before this call, or the map's engine cannot watch its descriptor:
+  /// select's FD_SETSIZE; it is then closed, and the first refusals are
+  /// logged). Throws state_error unless listening, os_error for other
+  /// failures (EMFILE).
   std::optional<accepted> accept();
 
   /// Sends what the socket takes of `data` now (`flags`: MSG_OOB, ...);
@@ -220,7 +223,8 @@ private:
   bool connected_ = false;
   bool connecting_ = false;
   bool accepting_ = false;
-  bool wrapped_ = false; // given by set_socket: its state is the socket's own
+  bool wrapped_ = false;      // given by set_socket: its state is the socket's own
+  std::uint64_t refused_ = 0; // connections accept() closed: the engine could not watch them
 };
 
 /// Makes a `T` (a dispatcher) with `std::make_shared` and hands it to its
@@ -239,7 +243,8 @@ class dispatcher_with_send : public dispatcher {
 public:
   using dispatcher::dispatcher;
   /// Queues `data` and sends what it can now; returns `data.size()`.
-  /// Throws state_error as dispatcher::send, before queueing anything.
+  /// `flags` are not kept: the queue is sent plainly. Throws state_error as
+  /// dispatcher::send, before queueing anything.
   std::size_t send(std::string_view data, int flags = 0) override;
   void handle_write() override { initiate_send(); }
   bool writable() override { return !connected() || !out_buffer.empty(); }

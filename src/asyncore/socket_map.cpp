@@ -78,13 +78,18 @@ std::vector<dispatcher*> socket_map::channels() const {
   return out;
 }
 
+std::string socket_map::refusal(int fd) const {
+  auto why = eng_->refusal(fd);
+  return why != nullptr ? refusal_message(fd, why) : std::string();
+}
+
 void socket_map::add(dispatcher& d) {
   int fd = d.fileno();
   if (entries_.count(fd) != 0)
     throw state_error("pants::asyncore: descriptor " + std::to_string(fd) +
                       " is in the map already");
-  if (auto why = eng_->refusal(fd))
-    throw os_error(EMFILE, refusal_message(fd, why));
+  if (auto why = refusal(fd); !why.empty())
+    throw os_error(EMFILE, why);
   eng_->add(fd, 0, std::make_shared<watch>(*this, d));
   entries_.emplace(fd, entry{&d, nullptr});
   d.in_map_ = this;
@@ -139,9 +144,7 @@ void socket_map::refresh() {
         d->handle_error();
       }
     } catch (const exit_now&) {
-      exit_ = std::current_exception();
-      if (!polling_)
-        eng_->stop();
+      leave(std::current_exception());
     } catch (...) {
       d->close(); // handle_error threw too
     }
@@ -155,10 +158,15 @@ void socket_map::handle(dispatcher& d, std::uint32_t events) {
   try {
     d.handle_events(events);
   } catch (const exit_now&) {
-    exit_ = std::current_exception();
-    if (!polling_)
-      eng_->stop(); // on an engine run by start(): exit_now stops it
+    leave(std::current_exception());
   }
+}
+
+void socket_map::leave(std::exception_ptr exit) noexcept {
+  if (polling_)
+    exit_ = std::move(exit); // loop() rethrows it
+  else
+    eng_->stop(); // on an engine run by start(): exit_now stops it
 }
 
 void socket_map::use_backend(const char* name) {

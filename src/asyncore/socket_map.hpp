@@ -94,10 +94,14 @@ private:
     std::shared_ptr<dispatcher> strong; // set when the dispatcher is shared-owned
   };
 
+  /// Why the map's engine cannot watch `fd`, with asyncore's way out; empty
+  /// when it can.
+  std::string refusal(int fd) const;
   void add(dispatcher& d);
   std::shared_ptr<dispatcher> remove(dispatcher& d) noexcept;
   void refresh();
   void handle(dispatcher& d, std::uint32_t events);
+  void leave(std::exception_ptr exit) noexcept;
   void use_backend(const char* name);
   void watch_all();
 

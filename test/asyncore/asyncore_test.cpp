@@ -244,6 +244,23 @@ BOOST_DATA_TEST_CASE(a_client_that_resets_before_the_accept_harms_nothing, bdata
   BOOST_TEST(srv->accepting());
 }
 
+BOOST_DATA_TEST_CASE(the_default_handle_accepted_closes_the_connection, bdata::make(all_nets), n) {
+  PANTS_NEEDS_NET(n);
+  auto map = fresh_map();
+  auto plain = ac::make<ac::dispatcher>(map.get()); // no handler overridden
+  plain->create_socket(family_of(n), SOCK_STREAM);
+  plain->bind(listen_address(n));
+  plain->listen(5);
+  BOOST_TEST(plain->readable());
+  BOOST_TEST(plain->writable()); // Python's default; a listener is still never watched for it
+  auto c = client_to(map.get(), plain->socket().getsockname());
+  BOOST_TEST_REQUIRE(run_until(*map, [&] { return c->closes == 1; }));
+  BOOST_TEST(c->connects == 1);
+  BOOST_TEST(c->received.empty());
+  BOOST_TEST(plain->accepting());
+  BOOST_TEST(plain->repr().find("<pants::asyncore::dispatcher listening ") == 0u, plain->repr());
+}
+
 // -- sockets --------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(set_reuse_addr_lets_a_restarted_server_bind_its_port_again) {
@@ -518,6 +535,36 @@ BOOST_AUTO_TEST_CASE(select_refuses_a_descriptor_at_or_above_fd_setsize_and_chan
   BOOST_TEST(t->ticks == 1);
   ::close(sv[0]);
   ::close(sv[1]);
+}
+
+BOOST_AUTO_TEST_CASE(a_connection_select_cannot_watch_is_closed_and_the_listener_goes_on) {
+  ac::socket_map on_select("select");
+  auto srv = ac::make<server>(&on_select, net::ipv4, recorder_factory());
+  auto to = srv->address();
+  int first = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  BOOST_TEST_REQUIRE(::connect(first, to.data(), to.size()) == 0);
+  ::close(dup_at_or_above_fd_setsize(first)); // room for one descriptor at FD_SETSIZE
+  std::vector<int> filler; // every free descriptor below it: accept gets FD_SETSIZE
+  for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) {
+    if (fd >= FD_SETSIZE) {
+      ::close(fd);
+      break;
+    }
+    filler.push_back(fd);
+  }
+  ac::loop(10ms, false, &on_select, 3);
+  for (int fd : filler)
+    ::close(fd);
+  BOOST_TEST(srv->handlers.empty());
+  BOOST_TEST(srv->accepting());
+  char byte;
+  timeval tv{5, 0};
+  ::setsockopt(first, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  BOOST_TEST(::recv(first, &byte, 1, 0) == 0); // closed by the server, not left hanging
+  ::close(first);
+  auto c = client_to(&on_select, to); // the listener still serves
+  BOOST_TEST_REQUIRE(
+      run_until(on_select, [&] { return c->connects == 1 && srv->handlers.size() == 1; }));
 }
 
 // -- misuse: a typed exception, and nothing changed --------------------------------
