@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Echo-server benchmark: raw epoll (floor) vs Boost.Asio vs libuv vs CAF's broker vs pants
-# (inline handlers, the default) vs hop (pants with PANTS_INLINE=never).
+# (inline handlers, the default) vs hop (pants with PANTS_INLINE=never) vs asyncore
+# (examples/asyncore_echo: a dispatcher_with_send per connection, asyncore's select loop; no
+# idle scenario, since select(2) holds no descriptor at or above 1024).
 #
 #   bench/run.sh [--udp] [BUILD_DIR] [SECONDS]          (defaults: TCP, build 5)
 #   BENCH_BASE=<build dir> bench/run.sh ...              (also that build's pants, as "base")
@@ -58,10 +60,10 @@ if [[ $UDP == 1 ]]; then
 else
   LOADGEN=$BUILD/bench/bench_loadgen
   CHURN=$BUILD/bench/bench_churn_loadgen
-  SERVER_NAMES=(raw asio uv broker pants hop)
+  SERVER_NAMES=(raw asio uv broker pants hop asyncore)
   SERVER_BINS=("$BUILD/bench/bench_raw_epoll_echo" "$BUILD/bench/bench_asio_echo"
     "$BUILD/bench/bench_uv_echo" "$BUILD/bench/bench_caf_broker_echo" "$BUILD/examples/echo_server"
-    "$BUILD/examples/echo_server")
+    "$BUILD/examples/echo_server" "$BUILD/examples/asyncore_echo")
   SCENARIO_NAMES=(pingpong pipelined conn1000 churn)
   SCENARIO_ARGS=("--connections 1 --size 64 --pipeline 1" "--connections 100 --size 64 --pipeline 16"
     "--connections 1000 --size 64 --pipeline 1 --latency 1" "--concurrency 16 --size 64")
@@ -206,7 +208,8 @@ for i in "${!SERVER_NAMES[@]}"; do
     { FAILED=1; continue; }
   echo "[$name] $bin listening on port $port (pid $SERVER_PID)"
 
-  if ((IDLE > 0)); then
+  # asyncore's loop selects: select(2) holds no descriptor at or above 1024.
+  if ((IDLE > 0)) && [[ $name != asyncore ]]; then
     rss0=$(rss_kib "$SERVER_PID")
     idle_out=$LOGDIR/$name.idle
     "${PIN_LOADGEN[@]}" "$BUILD/bench/bench_idle_loadgen" --port "$port" --connections "$IDLE" \
@@ -304,14 +307,14 @@ echo "seconds per scenario: $DURATION (+0.5 s warm-up); server-cpu = server utim
 echo "threads) in % of one core; other-cpu = everything but server and loadgen (noise: results"
 echo "with other-cpu above ~10% are unreliable, rerun on a quiet machine)"
 [[ $UDP == 1 ]] && echo "lost = datagrams not echoed within 100 ms, over the whole run"
-printf '%-6s %-42s %12s %8s %12s %8s %7s %10s %9s%s\n' server scenario msgs/s vs-raw cpu-us/msg \
+printf '%-8s %-42s %12s %8s %12s %8s %7s %10s %9s%s\n' server scenario msgs/s vs-raw cpu-us/msg \
   vs-raw cs/msg server-cpu other-cpu "$([[ $UDP == 1 ]] && printf ' %8s' lost)"
 for j in "${!SCENARIO_NAMES[@]}"; do
   scen=${SCENARIO_NAMES[$j]}
   for name in "${SERVER_NAMES[@]}"; do
     k=$name/$scen
     [[ -n ${MSGS[$k]:-} ]] || continue
-    printf '%-6s %-42s %12.0f %8s %12s %8s %7s %9s%% %8s%%%s\n' "$name" "$scen (${SCENARIO_DESC[$j]})" \
+    printf '%-8s %-42s %12.0f %8s %12s %8s %7s %9s%% %8s%%%s\n' "$name" "$scen (${SCENARIO_DESC[$j]})" \
       "${MSGS[$k]}" "$(ratio "${MSGS[$k]}" "${MSGS[raw/$scen]:-}")" "${CPU_US[$k]}" \
       "$(ratio "${CPU_US[$k]}" "${CPU_US[raw/$scen]:-}")" "${CS[$k]}" "${CPU_PCT[$k]}" \
       "${OTHER_PCT[$k]}" "$([[ $UDP == 1 ]] && printf ' %8s' "${LOST[$k]}")"
@@ -321,20 +324,20 @@ if [[ -n ${P50[*]:-} ]]; then
   echo
   echo "conn1000 latency: round trip p50/p99 (us) during the measurement; first-ms = until all"
   echo "1000 fresh connections had their first echo (-1: not all did during the run)"
-  printf '%-6s %10s %10s %10s\n' server p50-us p99-us first-ms
+  printf '%-8s %10s %10s %10s\n' server p50-us p99-us first-ms
   for name in "${SERVER_NAMES[@]}"; do
     [[ -n ${P50[$name/conn1000]:-} ]] || continue
-    printf '%-6s %10s %10s %10s\n' "$name" "${P50[$name/conn1000]}" "${P99[$name/conn1000]}" \
+    printf '%-8s %10s %10s %10s\n' "$name" "${P50[$name/conn1000]}" "${P99[$name/conn1000]}" \
       "${FIRST[$name/conn1000]}"
   done
 fi
 if [[ -n ${IDLE_KIB[*]:-} ]]; then
   echo
   echo "idle: $IDLE connections held open; server RSS growth per connection and setup time"
-  printf '%-6s %14s %8s %10s\n' server rss-KiB/conn vs-raw setup-s
+  printf '%-8s %14s %8s %10s\n' server rss-KiB/conn vs-raw setup-s
   for name in "${SERVER_NAMES[@]}"; do
     [[ -n ${IDLE_KIB[$name]:-} ]] || continue
-    printf '%-6s %14s %8s %10s\n' "$name" "${IDLE_KIB[$name]}" \
+    printf '%-8s %14s %8s %10s\n' "$name" "${IDLE_KIB[$name]}" \
       "$(ratio "${IDLE_KIB[$name]}" "${IDLE_KIB[raw]:-}")" "${IDLE_SETUP[$name]}"
   done
 fi

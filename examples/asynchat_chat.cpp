@@ -44,7 +44,7 @@ public:
     create_socket(AF_INET, SOCK_STREAM);
     set_reuse_addr();
     bind("", port);
-    listen(128);
+    listen(1024);
   }
   void handle_accepted(asyncore::socket_handle sock, const pants::endpoint&) override {
     asyncore::make<chat_handler>(std::move(sock), room_);
