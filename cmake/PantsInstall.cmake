@@ -3,7 +3,7 @@
 #   include/pants/...            every header (public ones include a few detail/ ones)
 #   lib/cmake/Pants/             find_package(Pants): Pants::pants, Pants::testing,
 #                                Pants::channels, Pants::engine, Pants::asyncore; CAF found for the user
-#   lib/pkgconfig/pants.pc, pants-testing.pc
+#   lib/pkgconfig/pants.pc, pants-testing.pc, pants-asyncore.pc
 # Included from src/CMakeLists.txt.
 include(CMakePackageConfigHelpers)
 
@@ -34,7 +34,7 @@ file(RELATIVE_PATH PANTS_PC_TO_PREFIX /p/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p)
 if(PANTS_THREAD_CHECKS)
   set(PANTS_PC_CFLAGS "-DPANTS_THREAD_CHECKS=1")
 endif()
-foreach(pc pants pants-testing)
+foreach(pc pants pants-testing pants-asyncore)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()

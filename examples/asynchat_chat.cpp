@@ -21,12 +21,16 @@ public:
     set_terminator("\n");
     room_.insert(this);
   }
-  void collect_incoming_data(std::string_view data) override { line_.append(data); }
   void found_terminator() override {
-    auto line = std::exchange(line_, std::string()) + "\n";
-    for (auto* member : std::set<chat_handler*>(room_)) // a push may close a member
-      if (room_.count(member) != 0)
+    auto line = get_data() + "\n"; // what came since the last "\n" (at most 1 MiB: the default)
+    for (auto* member : std::set<chat_handler*>(room_)) { // a push may close a member
+      if (room_.count(member) == 0)
+        continue;
+      if (member->bytes_queued() > 1024 * 1024)
+        member->close(); // does not keep up: dropped rather than queued for without bound
+      else
         member->push(line);
+    }
   }
   void close() override {
     room_.erase(this);
@@ -35,7 +39,6 @@ public:
 
 private:
   std::set<chat_handler*>& room_;
-  std::string line_;
 };
 
 class chat_server : public asyncore::dispatcher {

@@ -19,6 +19,9 @@ public:
     if (!data.empty())
       send(data);
   }
+  // asyncore's flow control: a client that sends without reading stops
+  // being read once 1 MiB of its echo waits, instead of growing the queue.
+  bool readable() override { return out_buffer.size() < 1024 * 1024; }
 };
 
 class echo_server : public asyncore::dispatcher {

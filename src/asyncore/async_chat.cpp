@@ -28,7 +28,13 @@ std::size_t find_prefix_at_end(std::string_view haystack, std::string_view needl
   return 0;
 }
 
-void async_chat::collect_incoming_data(std::string_view data) { incoming_.append(data); }
+void async_chat::collect_incoming_data(std::string_view data) {
+  if (ac_max_incoming_size != 0 && incoming_.size() + data.size() > ac_max_incoming_size)
+    throw std::length_error("pants::asyncore::async_chat: more than " +
+                            std::to_string(ac_max_incoming_size) +
+                            " bytes before the terminator (ac_max_incoming_size)");
+  incoming_.append(data);
+}
 
 std::string async_chat::get_data() { return std::exchange(incoming_, std::string()); }
 
@@ -104,6 +110,7 @@ void async_chat::push(std::string_view data) {
   auto most = ac_out_buffer_size == 0 ? data.size() : ac_out_buffer_size;
   for (std::size_t i = 0; i < data.size(); i += most)
     queue_.push_back(piece{std::string(data.substr(i, most)), nullptr});
+  queued_ += data.size();
   initiate_send();
 }
 
@@ -120,6 +127,7 @@ void async_chat::discard_buffers() {
   in_buffer_.clear();
   incoming_.clear();
   queue_.clear();
+  queued_ = 0;
 }
 
 void async_chat::initiate_send() {
@@ -133,10 +141,12 @@ void async_chat::initiate_send() {
     if (first.from) {
       auto from = first.from;
       auto data = from->more();
-      if (data.empty())
+      if (data.empty()) {
         queue_.pop_front();
-      else
+      } else {
+        queued_ += data.size();
         queue_.push_front(piece{std::move(data), nullptr});
+      }
       continue;
     }
     if (first.data.empty()) {
@@ -152,6 +162,7 @@ void async_chat::initiate_send() {
       return;
     }
     if (sent > 0 && !queue_.empty()) {
+      queued_ -= sent;
       auto& front = queue_.front(); // send may have closed (and discarded nothing)
       if (sent < front.data.size())
         front.data.erase(0, sent);

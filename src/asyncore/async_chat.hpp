@@ -62,9 +62,16 @@ public:
   /// in (the seed's defaults); set them in the constructor.
   std::size_t ac_in_buffer_size = 4096;
   std::size_t ac_out_buffer_size = 4096;
+  /// The most the default `collect_incoming_data` holds before a
+  /// terminator (0: no limit): a peer that never sends the terminator
+  /// cannot grow memory without bound. Past it, the default collector
+  /// throws std::length_error, which goes to `handle_error` (by default:
+  /// reported, closed). Not in Python.
+  std::size_t ac_max_incoming_size = 1 << 20;
 
   /// Input until the next terminator. Default: appends to a buffer that
-  /// `get_data()` returns (Python's `_collect_incoming_data`).
+  /// `get_data()` returns (Python's `_collect_incoming_data`), at most
+  /// `ac_max_incoming_size` bytes.
   virtual void collect_incoming_data(std::string_view data);
   /// The terminator was found.
   virtual void found_terminator() = 0;
@@ -87,6 +94,10 @@ public:
   void close_when_done();
   /// Drops the input buffered and the output queued.
   void discard_buffers();
+  /// Bytes queued by `push` and not sent yet (producers not drained count
+  /// as nothing): for a server that drops a peer that does not keep up.
+  /// Not in Python.
+  std::size_t bytes_queued() const noexcept { return queued_; }
   /// Sends the next piece of the queue.
   void initiate_send();
 
@@ -110,6 +121,7 @@ private:
   std::string in_buffer_;
   std::string incoming_;
   std::deque<piece> queue_;
+  std::size_t queued_ = 0; // bytes of data in queue_
 };
 
 } // namespace pants::asyncore

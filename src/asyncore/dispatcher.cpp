@@ -135,6 +135,7 @@ void dispatcher::create_socket(int family, int type) {
 void dispatcher::set_socket(socket_handle sock, socket_map* map) {
   take_socket(std::move(sock), map);
   wrapped_ = true;
+  accepting_ = socket_option(fileno(), SOL_SOCKET, SO_ACCEPTCONN) == 1; // a listener given
 }
 
 void dispatcher::take_socket(socket_handle sock, socket_map* map) {
@@ -186,7 +187,7 @@ void dispatcher::connect(const endpoint& address) {
     throw state_error("pants::asyncore::dispatcher::connect: connected or connecting already");
   auto target = address.for_family(family_);
   if (retry_on_eintr([&] { return ::connect(fileno(), target.data(), target.size()); }) != 0 &&
-      errno != EINPROGRESS && errno != EISCONN)
+      errno != EINPROGRESS && errno != EALREADY && errno != EISCONN)
     throw_os(errno, "connect to " + target.to_string());
   // Connected or not yet: handle_connect comes with the first write event
   // (a Unix socket's is immediate), never from inside this call.

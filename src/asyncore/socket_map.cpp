@@ -57,7 +57,12 @@ socket_map::socket_map(engine& eng) : eng_(&eng) {
 
 socket_map::~socket_map() {
   prepare_.cancel();
-  close_all(this, true);
+  try {
+    close_all(this, true);
+  } catch (...) { // an exit_now from a close(): the others still leave
+  }
+  for (auto* d : channels())
+    remove(*d);
 }
 
 socket_map& socket_map::default_map() {
@@ -232,7 +237,6 @@ void close_all(socket_map* map, bool ignore_all) {
   for (auto* d : m.channels()) {
     if (m.find(d->fileno()) != d)
       continue; // closed by an earlier one's close()
-    auto keep = d->weak_from_this().lock();
     try {
       d->close();
     } catch (const exit_now&) {

@@ -279,6 +279,34 @@ BOOST_AUTO_TEST_CASE(a_count_below_one_or_a_null_producer_is_refused_and_changes
   BOOST_TEST(std::holds_alternative<std::monostate>(c->get_terminator()));
 }
 
+BOOST_DATA_TEST_CASE(a_peer_that_never_sends_the_terminator_is_closed_at_the_incoming_limit,
+                     bdata::make(all_nets), n) {
+  PANTS_NEEDS_NET(n);
+  chunked_peer p(n, std::string(5000, 'x'), 1000, false); // no terminator, and stays open
+  p.client->ac_max_incoming_size = 3000;
+  p.client->set_terminator("\n");
+  BOOST_TEST_REQUIRE(run_until(*p.map, [&] { return p.client->closes > 0; }));
+  BOOST_TEST(p.client->lines.empty());
+  BOOST_TEST(p.client->rest().size() <= 3000u); // never more than the limit held
+}
+
+BOOST_AUTO_TEST_CASE(bytes_queued_counts_what_push_queued_until_it_is_sent) {
+  auto map = fresh_map();
+  auto srv = ac::make<server>(map.get(), net::ipv4, echo_factory());
+  auto c = ac::make<pusher>(map.get(), srv->address());
+  c->set_terminator("\n");
+  c->push("0123456789\n"); // not connected yet: queued
+  BOOST_TEST(c->bytes_queued() == 11u);
+  c->push_with_producer(std::make_shared<ac::simple_producer>("abc\n", 2));
+  BOOST_TEST(c->bytes_queued() == 11u); // a producer's pieces count once it gives them
+  BOOST_TEST_REQUIRE(run_until(*map, [&] { return c->lines.size() == 2; }));
+  BOOST_TEST(c->bytes_queued() == 0u);
+  BOOST_TEST(c->lines == (strings{"0123456789", "abc"}));
+  c->push("later\n");
+  c->discard_buffers();
+  BOOST_TEST(c->bytes_queued() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(find_prefix_at_end_measures_a_split_terminator) {
   BOOST_TEST(ac::find_prefix_at_end("qwerty\r", "\r\n") == 1u);
   BOOST_TEST(ac::find_prefix_at_end("qwertydkjf", "\r\n") == 0u);

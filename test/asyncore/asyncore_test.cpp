@@ -303,6 +303,25 @@ BOOST_AUTO_TEST_CASE(a_wrapped_socket_is_connected_and_its_data_flows) {
   BOOST_TEST(map->empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_wrapped_listening_socket_is_accepting_and_accepts) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  auto at = endpoint::numeric("127.0.0.1", 0);
+  BOOST_TEST_REQUIRE(::bind(fd, at.data(), at.size()) == 0);
+  BOOST_TEST_REQUIRE(::listen(fd, 5) == 0);
+  auto map = fresh_map();
+  class wrapped_listener : public ac::dispatcher {
+  public:
+    using ac::dispatcher::dispatcher;
+    void handle_accepted(ac::socket_handle, const endpoint&) override { ++accepted; }
+    int accepted = 0;
+  };
+  auto l = ac::make<wrapped_listener>(ac::socket_handle(fd), map.get());
+  BOOST_TEST(l->accepting());
+  BOOST_TEST(!l->connected());
+  auto c = client_to(map.get(), l->socket().getsockname());
+  BOOST_TEST_REQUIRE(run_until(*map, [&] { return l->accepted == 1 && c->connects == 1; }));
+}
+
 BOOST_DATA_TEST_CASE(dispatcher_with_send_queues_what_the_socket_cannot_take, bdata::make(all_nets),
                      n) {
   PANTS_NEEDS_NET(n);

@@ -21,9 +21,11 @@ if(MODE STREQUAL "find_package" OR MODE STREQUAL "pkg_config")
   set(PREFIX ${WORK}/prefix)
   run("cmake --install" ${CMAKE_COMMAND} --install ${BUILD} --prefix ${PREFIX})
   foreach(f include/pants/pants.hpp include/pants/actors/testing/mock_fixture.hpp
+            include/pants/asyncore/asyncore.hpp
             lib/libpants.a lib/libpants_channels.a lib/libpants_engine.a lib/libpants_testing.a
+            lib/libpants_asyncore.a
             lib/cmake/Pants/PantsConfig.cmake lib/cmake/Pants/FindCAF.cmake
-            lib/pkgconfig/pants.pc lib/pkgconfig/pants-testing.pc)
+            lib/pkgconfig/pants.pc lib/pkgconfig/pants-testing.pc lib/pkgconfig/pants-asyncore.pc)
     if(NOT EXISTS ${PREFIX}/${f})
       message(FATAL_ERROR "not installed: ${f}")
     endif()
@@ -52,9 +54,18 @@ elseif(MODE STREQUAL "pkg_config")
   file(MAKE_DIRECTORY ${WORK}/build)
   run("compile with pkg-config's flags" ${CXX} -std=c++17 ${WORK}/consumer/main.cpp ${flags}
       -o ${WORK}/build/consumer)
+  execute_process(COMMAND pkg-config --cflags --libs pants-asyncore RESULT_VARIABLE rc
+                  OUTPUT_VARIABLE flags OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "pkg-config --cflags --libs pants-asyncore failed")
+  endif()
+  separate_arguments(flags UNIX_COMMAND "${flags}")
+  run("compile the asyncore program with pkg-config's flags" ${CXX} -std=c++17
+      ${WORK}/consumer/asyncore_main.cpp ${flags} -o ${WORK}/build/asyncore_consumer)
 else()
   message(FATAL_ERROR "unknown MODE '${MODE}'")
 endif()
 
 run("run the consumer" ${WORK}/build/consumer)
+run("run the asyncore consumer" ${WORK}/build/asyncore_consumer)
 file(REMOVE_RECURSE ${WORK})
