@@ -45,23 +45,20 @@ elseif(MODE STREQUAL "add_subdirectory")
   endif()
 elseif(MODE STREQUAL "pkg_config")
   set(ENV{PKG_CONFIG_PATH} ${PREFIX}/lib/pkgconfig)
-  execute_process(COMMAND pkg-config --cflags --libs pants-testing RESULT_VARIABLE rc
-                  OUTPUT_VARIABLE flags OUTPUT_STRIP_TRAILING_WHITESPACE)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "pkg-config --cflags --libs pants-testing failed")
-  endif()
-  separate_arguments(flags UNIX_COMMAND "${flags}")
   file(MAKE_DIRECTORY ${WORK}/build)
-  run("compile with pkg-config's flags" ${CXX} -std=c++17 ${WORK}/consumer/main.cpp ${flags}
-      -o ${WORK}/build/consumer)
-  execute_process(COMMAND pkg-config --cflags --libs pants-asyncore RESULT_VARIABLE rc
-                  OUTPUT_VARIABLE flags OUTPUT_STRIP_TRAILING_WHITESPACE)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "pkg-config --cflags --libs pants-asyncore failed")
-  endif()
-  separate_arguments(flags UNIX_COMMAND "${flags}")
-  run("compile the asyncore program with pkg-config's flags" ${CXX} -std=c++17
-      ${WORK}/consumer/asyncore_main.cpp ${flags} -o ${WORK}/build/asyncore_consumer)
+  # pkg_compile(<package> <source> <program>): compiles with the package's flags.
+  function(pkg_compile package source program)
+    execute_process(COMMAND pkg-config --cflags --libs ${package} RESULT_VARIABLE rc
+                    OUTPUT_VARIABLE flags OUTPUT_STRIP_TRAILING_WHITESPACE)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "pkg-config --cflags --libs ${package} failed")
+    endif()
+    separate_arguments(flags UNIX_COMMAND "${flags}")
+    run("compile ${source} with ${package}'s flags" ${CXX} -std=c++17 ${WORK}/consumer/${source}
+        ${flags} -o ${WORK}/build/${program})
+  endfunction()
+  pkg_compile(pants-testing main.cpp consumer)
+  pkg_compile(pants-asyncore asyncore_main.cpp asyncore_consumer)
 else()
   message(FATAL_ERROR "unknown MODE '${MODE}'")
 endif()
