@@ -47,6 +47,7 @@ void stream::connect(const std::string& host, long port) {
   if (numeric)
     targets.push_back(endpoint::numeric(host, p));
   socket_.set(env_.sockets().make_stream(engine_, spawn_actor(), this));
+  arm_connect_timeout(numeric ? targets.front().to_string() : host + ":" + std::to_string(p));
   if (numeric) {
     socket_->connect(std::move(targets));
     return;
@@ -73,7 +74,29 @@ void stream::connect(const endpoint& where) {
   if (socket_)
     throw state_error("pants: connect on a channel that is already connecting, open or closed");
   socket_.set(env_.sockets().make_stream(engine_, spawn_actor(), this));
+  arm_connect_timeout(where.to_string());
   socket_->connect({where});
+}
+
+void stream::set_connect_timeout(std::chrono::milliseconds timeout) {
+  if (timeout.count() <= 0)
+    throw std::invalid_argument("pants: a connect timeout must be positive, not " +
+                                std::to_string(timeout.count()) + " ms");
+  if (socket_)
+    throw state_error("pants: set_connect_timeout after connect: it bounds later connects");
+  connect_timeout_ = timeout;
+}
+
+void stream::arm_connect_timeout(const std::string& target) {
+  if (connect_timeout_.count() == 0)
+    return;
+  // In the channel's actor, cancelled on close; after the connect
+  // completed the socket ignores it (the engine thread decides).
+  connect_timer_ =
+      defer(connect_timeout_, [sock = socket_.share(), target, ms = connect_timeout_.count()] {
+        sock->fail_connect(net_error{ETIMEDOUT, "connect to " + target + ": timed out after " +
+                                                    std::to_string(ms) + " ms"});
+      });
 }
 
 void unix_client::connect(const std::string& path) { stream::connect(unix_path(path)); }
@@ -199,6 +222,7 @@ void stream::receive_eof() {
 }
 
 void stream::handle_connected() {
+  connect_timer_.cancel();
   if (!finished_)
     guarded([this] { on_connect(); });
 }

@@ -9,6 +9,7 @@
 
 #include <caf/actor.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -65,6 +66,16 @@ public:
   /// (or `"@name"`), or an `endpoint::numeric(host, port)`. Throws
   /// address_error for an empty endpoint, state_error as above.
   void connect(const endpoint& where);
+
+  /// Bounds every later `connect`: one not completed within `timeout`
+  /// (name resolution included) ends in `on_connect_error` (code
+  /// ETIMEDOUT, "connect to HOST:PORT: timed out after N ms"), then
+  /// `on_close`, and its descriptor is released. Default: none (the
+  /// kernel's, about two minutes for TCP). Throws std::invalid_argument for
+  /// `timeout <= 0`, state_error once connecting; nothing changes then.
+  void set_connect_timeout(std::chrono::milliseconds timeout);
+  /// The connect timeout; zero for none.
+  std::chrono::milliseconds connect_timeout() const noexcept { return connect_timeout_; }
 
   // -- writing (safe from any thread) -------------------------------------
 
@@ -170,6 +181,8 @@ private:
              const std::shared_ptr<detail::connection_list>& list) override;
   /// The socket (never null), or state_error before `connect`/accept.
   stream_io* socket_checked() const;
+  /// Starts the connect timeout (if set) for the socket just made.
+  void arm_connect_timeout(const std::string& target);
 
   /// Set once by connect or adopt (see socket_slot).
   detail::socket_slot<stream_io> socket_;
@@ -177,6 +190,8 @@ private:
   /// The accepting server's list of connections, left on close.
   std::weak_ptr<detail::connection_list> connections_;
   framer framer_;
+  std::chrono::milliseconds connect_timeout_{0};
+  timer connect_timer_; // cancelled once connected
   bool in_feed_ = false;
   bool reframe_pending_ = false;
 };

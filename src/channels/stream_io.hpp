@@ -23,7 +23,9 @@ public:
   virtual void start() = 0;
   /// Connects to the first of `targets` that accepts (state_error unless idle).
   virtual void connect(std::vector<endpoint> targets) = 0;
-  /// Reports `connect_failed_msg` then `closed_msg` (a name that did not resolve).
+  /// Reports `connect_failed_msg` then `closed_msg` (a name that did not
+  /// resolve, a connect timeout), unless the connect completed or the
+  /// socket closed first: then nothing. Safe from any thread.
   virtual void fail_connect(net_error error) = 0;
   /// Queues `data`; true when it went out at once and a drain is due.
   [[nodiscard]] virtual bool write(std::string_view data) = 0;

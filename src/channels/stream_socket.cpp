@@ -98,8 +98,8 @@ void stream_socket::fail_connect(net_error error) {
       return;
   }
   engine_.run_in_loop([self = self<stream_socket>(), error] {
-    if (self->state_ == state::closed)
-      return;
+    if (self->state_ != state::idle && self->state_ != state::connecting)
+      return; // closed, or connected first (a connect timeout that lost the race)
     self->report(connect_failed_msg{error});
     self->close_now();
   });

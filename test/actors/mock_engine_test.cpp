@@ -140,6 +140,63 @@ BOOST_AUTO_TEST_CASE(a_refused_connect_reports_the_error_then_the_close) {
   BOOST_TEST(c->events == (strings{"connect_error " + std::to_string(ECONNREFUSED), "close"}));
 }
 
+namespace {
+/// Records the connect error's message too.
+class timed_client : public client {
+public:
+  using client::client;
+  std::vector<std::string> events;
+
+private:
+  void on_connect() override { events.push_back("connect"); }
+  void on_connect_error(const net_error& e) override {
+    events.push_back("connect_error " + std::to_string(e.code) + " " + e.message);
+  }
+  void on_close() override { events.push_back("close"); }
+};
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_connect_not_completed_within_its_timeout_fails_with_etimedout) {
+  auto c = make<timed_client>();
+  c->set_connect_timeout(3s);
+  c->connect("127.0.0.1", 4000);
+  run();
+  auto peer = mock.peer(*c);
+  advance(2999ms);
+  BOOST_TEST(peer.connecting());
+  BOOST_TEST(c->events.empty());
+  advance(1ms);
+  BOOST_TEST(c->events == (strings{"connect_error " + std::to_string(ETIMEDOUT) +
+                                       " connect to 127.0.0.1:4000: timed out after 3000 ms",
+                                   "close"}));
+  BOOST_TEST(peer.closed());
+}
+
+BOOST_AUTO_TEST_CASE(a_connect_completed_in_time_is_not_touched_by_its_timeout) {
+  auto c = make<timed_client>();
+  c->set_connect_timeout(3s);
+  c->connect(4000);
+  run();
+  auto peer = mock.peer(*c);
+  advance(1s);
+  peer.complete_connect();
+  run();
+  advance(10s);
+  BOOST_TEST(c->events == (strings{"connect"}));
+  BOOST_TEST(c->connected());
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_connect_timeout_throws_and_changes_nothing) {
+  auto c = make<timed_client>();
+  BOOST_CHECK_THROW(c->set_connect_timeout(0ms), std::invalid_argument);
+  BOOST_CHECK_THROW(c->set_connect_timeout(-5s), std::invalid_argument);
+  BOOST_TEST(c->connect_timeout().count() == 0);
+  c->set_connect_timeout(1s);
+  c->connect(4000);
+  BOOST_CHECK_THROW(c->set_connect_timeout(5s), state_error);
+  BOOST_TEST(c->connect_timeout().count() == 1000);
+}
+
 BOOST_AUTO_TEST_CASE(a_name_resolves_from_the_test_table_at_the_next_run) {
   mock.resolves("db.example", {"10.0.0.1", "::1"});
   auto c = make<recording>();

@@ -12,6 +12,7 @@
 #include <boost/test/unit_test.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "support/descriptors.hpp"
 #include "support/family.hpp"
 
 #include <algorithm>
@@ -368,6 +369,35 @@ BOOST_AUTO_TEST_CASE(connect_to_a_port_with_nothing_listening_gives_connect_erro
   BOOST_TEST(c->closed());
   BOOST_TEST(!c->connected());
   BOOST_CHECK_THROW(c->write("x"), state_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_connect_that_hangs_ends_at_its_timeout_and_releases_its_descriptor) {
+  // A listener with a full backlog that never accepts: the kernel drops the
+  // next SYN, so a connect to it hangs (until the timeout).
+  int lst = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  auto at = endpoint::numeric("127.0.0.1", 0);
+  BOOST_TEST_REQUIRE(::bind(lst, at.data(), at.size()) == 0);
+  BOOST_TEST_REQUIRE(::listen(lst, 0) == 0); // room for one queued connection
+  at = endpoint::local_of(lst);
+  int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  BOOST_TEST_REQUIRE(::connect(filler, at.data(), at.size()) == 0); // the queue is now full
+  auto before = open_descriptor_count();
+  {
+    auto c = line_client();
+    c->set_connect_timeout(std::chrono::milliseconds(300));
+    c->connect("127.0.0.1", at.port());
+    BOOST_REQUIRE(clog.wait_count("close"));
+    auto v = clog.snapshot();
+    BOOST_REQUIRE(count_prefix(v, "connect_error:") == 1u);
+    auto error = v[static_cast<std::size_t>(first_prefix(v, "connect_error:"))];
+    BOOST_TEST(error.find("timed out after 300 ms") != std::string::npos, error);
+    BOOST_TEST(first_prefix(v, "connect_error:") < first(v, "close"));
+    BOOST_TEST(clog.count("connect") == 0u);
+    BOOST_TEST(loop.wait_no_handles());
+  }
+  BOOST_TEST(open_descriptor_count() == before); // the connecting socket was closed
+  ::close(filler);
+  ::close(lst);
 }
 
 BOOST_AUTO_TEST_CASE(host_name_that_does_not_resolve_gives_connect_error_then_close) {

@@ -1,11 +1,13 @@
 #pragma once
 
-// Test helper: a descriptor numbered at or above FD_SETSIZE, the first one
-// select(2) cannot hold.
+// Test helpers about descriptors: one numbered at or above FD_SETSIZE (the
+// first one select(2) cannot hold), and how many the process has open.
 
 #include <boost/test/unit_test.hpp>
 
+#include <cstddef>
 #include <fcntl.h>
+#include <filesystem>
 #include <sys/resource.h>
 #include <sys/select.h>
 
@@ -24,6 +26,15 @@ inline int dup_at_or_above_fd_setsize(int fd) {
   int big = ::fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
   BOOST_REQUIRE_MESSAGE(big >= FD_SETSIZE, "cannot open descriptor " << FD_SETSIZE);
   return big;
+}
+
+/// The descriptors this process has open now (/proc/self/fd): compare with
+/// a count taken before an operation to see that it released its own.
+inline std::size_t open_descriptor_count() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+    ++n;
+  return n - 1; // the directory iterator's own
 }
 
 } // namespace pants::test

@@ -48,7 +48,7 @@ void fake_stream::connect(std::vector<endpoint> to) {
 }
 
 void fake_stream::fail_connect(net_error error) {
-  if (state_ == state::closed || close_requested_)
+  if ((state_ != state::idle && state_ != state::connecting) || close_requested_)
     return;
   if (sink_)
     sink_->deliver(connect_failed_msg{std::move(error)});
