@@ -59,11 +59,13 @@ class recording : public client {
 public:
   using client::client;
   std::vector<std::string> events;
+  std::string connect_error; // the last on_connect_error's message
 
 private:
   void on_connect() override { events.push_back("connect"); }
   void on_connect_error(const net_error& e) override {
     events.push_back("connect_error " + std::to_string(e.code));
+    connect_error = e.message;
   }
   void on_read(std::string_view d) override { events.push_back("read " + std::string(d)); }
   void on_write() override { events.push_back("write"); }
@@ -140,24 +142,8 @@ BOOST_AUTO_TEST_CASE(a_refused_connect_reports_the_error_then_the_close) {
   BOOST_TEST(c->events == (strings{"connect_error " + std::to_string(ECONNREFUSED), "close"}));
 }
 
-namespace {
-/// Records the connect error's message too.
-class timed_client : public client {
-public:
-  using client::client;
-  std::vector<std::string> events;
-
-private:
-  void on_connect() override { events.push_back("connect"); }
-  void on_connect_error(const net_error& e) override {
-    events.push_back("connect_error " + std::to_string(e.code) + " " + e.message);
-  }
-  void on_close() override { events.push_back("close"); }
-};
-} // namespace
-
 BOOST_AUTO_TEST_CASE(a_connect_not_completed_within_its_timeout_fails_with_etimedout) {
-  auto c = make<timed_client>();
+  auto c = make<recording>();
   c->set_connect_timeout(3s);
   c->connect("127.0.0.1", 4000);
   run();
@@ -166,14 +152,13 @@ BOOST_AUTO_TEST_CASE(a_connect_not_completed_within_its_timeout_fails_with_etime
   BOOST_TEST(peer.connecting());
   BOOST_TEST(c->events.empty());
   advance(1ms);
-  BOOST_TEST(c->events == (strings{"connect_error " + std::to_string(ETIMEDOUT) +
-                                       " connect to 127.0.0.1:4000: timed out after 3000 ms",
-                                   "close"}));
+  BOOST_TEST(c->events == (strings{"connect_error " + std::to_string(ETIMEDOUT), "close"}));
+  BOOST_TEST(c->connect_error == "connect to 127.0.0.1:4000: timed out after 3000 ms");
   BOOST_TEST(peer.closed());
 }
 
 BOOST_AUTO_TEST_CASE(a_connect_completed_in_time_is_not_touched_by_its_timeout) {
-  auto c = make<timed_client>();
+  auto c = make<recording>();
   c->set_connect_timeout(3s);
   c->connect(4000);
   run();
@@ -187,7 +172,7 @@ BOOST_AUTO_TEST_CASE(a_connect_completed_in_time_is_not_touched_by_its_timeout) 
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_connect_timeout_throws_and_changes_nothing) {
-  auto c = make<timed_client>();
+  auto c = make<recording>();
   BOOST_CHECK_THROW(c->set_connect_timeout(0ms), std::invalid_argument);
   BOOST_CHECK_THROW(c->set_connect_timeout(-5s), std::invalid_argument);
   BOOST_TEST(c->connect_timeout().count() == 0);
