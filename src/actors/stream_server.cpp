@@ -65,6 +65,22 @@ void stream_server::listen_on(const endpoint& where, int backlog) {
   actor_ = a;
   env_.actors().add(a);
   port_ = listener_->local().port();
+  if (auto max = max_connections_.load())
+    listener_->limit(max);
+  // Each accepted connection gives its slot back when it leaves the list.
+  connections_->on_leave([l = std::weak_ptr<listener_io>(listener_)] {
+    if (auto listener = l.lock())
+      listener->release();
+  });
+}
+
+void stream_server::set_max_connections(std::size_t max) {
+  if (max == 0)
+    throw std::invalid_argument("pants: max_connections must be at least 1");
+  std::lock_guard<std::mutex> guard(mtx_);
+  max_connections_ = max;
+  if (listener_)
+    listener_->limit(max);
 }
 
 std::string stream_server::local_address() const {
@@ -138,6 +154,7 @@ std::shared_ptr<stream> stream_server::adopt(int fd) {
     env_.sockets().discard_accepted(fd); // closed
     return nullptr;
   }
+  adopted_ = true; // its slot comes back when it leaves the list
   return channel;
 }
 
@@ -163,7 +180,17 @@ void stream_server::receive_listening() {
 
 void stream_server::receive_accepted(accepted_msg& m) {
   int fd = m.fd;
+  adopted_ = false;
   guarded([&] { on_accept(fd, m.peer); });
+  if (!adopted_) { // refused or dropped by on_accept: its slot is free again
+    std::shared_ptr<listener_io> listener;
+    {
+      std::lock_guard<std::mutex> guard(mtx_);
+      listener = listener_;
+    }
+    if (listener)
+      listener->release();
+  }
 }
 
 void stream_server::receive_closed() {

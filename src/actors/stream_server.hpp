@@ -5,6 +5,7 @@
 #include "pants/actors/detail/handlers.hpp"
 #include "pants/actors/stream.hpp"
 
+#include <atomic>
 #include <caf/actor.hpp>
 
 #include <cstdint>
@@ -65,6 +66,15 @@ public:
   /// has queued, then closes (the graceful `close`, e.g. in a
   /// `stop_on_signals` hook). Idempotent, and a no-op after `close`.
   void end();
+
+  /// At most `max` connections open at once. At the cap the server stops
+  /// accepting: further clients wait in the kernel's listen backlog (their
+  /// connect completes there, their data waits unread) and are accepted,
+  /// in turn, as connections close; no busy loop. Set before or after
+  /// `listen`. Throws std::invalid_argument for 0; nothing changes then.
+  void set_max_connections(std::size_t max);
+  /// The cap; 0 for none (the default).
+  std::size_t max_connections() const noexcept { return max_connections_.load(); }
 
   /// The live connections, as of this call.
   std::vector<std::shared_ptr<stream>> channels() const;
@@ -140,6 +150,8 @@ private:
   caf::actor actor_;
   std::uint16_t port_ = 0;
   bool closed_ = false;
+  std::atomic<std::size_t> max_connections_{0};
+  bool adopted_ = false; // in the actor: the on_accept running adopted its descriptor
 };
 
 /// Pants' `Server`: a TCP stream server.

@@ -73,6 +73,10 @@ void stream_listener::listening_in_engine() {
 void stream_listener::handle_io(std::uint32_t) {
   PANTS_ASSERT_IN_LOOP(engine_);
   for (int i = 0; i < accept_batch && !is_closed(); ++i) {
+    if (!below_cap()) {
+      update_interest(); // at the cap: stop watching until a release
+      return;
+    }
     endpoint peer; // from accept4 itself: no getpeername per connection
     int fd = retry_on_eintr([&] {
       socklen_t size = endpoint::capacity();
@@ -81,6 +85,7 @@ void stream_listener::handle_io(std::uint32_t) {
       return got;
     });
     if (fd >= 0) {
+      ++open_;
       report(accepted_msg{fd, peer.to_string()});
       continue;
     }
@@ -107,6 +112,20 @@ void stream_listener::accept_after_emfile() {
   if (fd >= 0)
     ::close(fd);
   spare_fd_ = open_spare();
+}
+
+void stream_listener::limit(std::size_t max) {
+  cap_ = max;
+  request_interest_update();
+}
+
+void stream_listener::release() {
+  auto n = open_.load();
+  while (n > 0 && !open_.compare_exchange_weak(n, n - 1)) {
+  }
+  auto cap = cap_.load();
+  if (cap != 0 && n == cap)
+    request_interest_update(); // was at the cap: accept again
 }
 
 void stream_listener::before_close_unlocked() {

@@ -7,6 +7,8 @@
 #include "pants/channels/unix_socket_file.hpp"
 #include "pants/engine/engine.hpp"
 
+#include <atomic>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -46,6 +48,9 @@ public:
 
   /// True once closed. Safe from any thread.
   bool is_closed() const noexcept override { return socket_core::is_closed(); }
+  /// See listener_io. Safe from any thread.
+  void limit(std::size_t max) override;
+  void release() override;
 
   /// Must be called in the engine thread.
   void handle_io(std::uint32_t events) override;
@@ -54,7 +59,11 @@ private:
   stream_listener(engine& eng, int fd, unix_socket_file file, std::shared_ptr<event_sink> sink);
 
   // socket_core's hooks.
-  std::uint32_t interest_locked() const override { return io_event::readable; }
+  std::uint32_t interest_locked() const override { return below_cap() ? io_event::readable : 0; }
+  bool below_cap() const noexcept {
+    auto cap = cap_.load();
+    return cap == 0 || open_.load() < cap;
+  }
   bool output_empty_locked() const override { return true; }
   void before_close_unlocked() override;
 
@@ -68,6 +77,9 @@ private:
   // -- engine thread only (and the destructor) ------------------------------------------
   int spare_fd_;
   unix_socket_file file_;
+  // -- any thread ----------------------------------------------------------------------
+  std::atomic<std::size_t> cap_{0};  // limit(); 0: none
+  std::atomic<std::size_t> open_{0}; // accepted and not released
 };
 
 } // namespace pants

@@ -314,6 +314,58 @@ BOOST_AUTO_TEST_CASE(a_server_accepts_connections_and_lists_them) {
   BOOST_TEST(b.closed());
 }
 
+BOOST_AUTO_TEST_CASE(at_max_connections_clients_wait_and_are_accepted_in_turn_as_others_close) {
+  auto srv = make<server>([this] { return std::make_shared<echo>(mock.engine()); });
+  BOOST_CHECK_THROW(srv->set_max_connections(0), std::invalid_argument);
+  BOOST_TEST(srv->max_connections() == 0u);
+  srv->set_max_connections(2);
+  srv->listen(0);
+  run();
+  auto net = mock.listener(*srv);
+  std::vector<stream_peer> clients;
+  for (int i = 0; i < 5; ++i)
+    clients.push_back(net.accept("192.0.2.1:" + std::to_string(1000 + i)));
+  run();
+  BOOST_TEST(srv->channels().size() == 2u); // the other three wait in the backlog
+  BOOST_TEST(net.accepted() == 5u);
+  BOOST_TEST(net.channel_of(clients[2]) == nullptr);
+  clients[2].send("queued"); // waits unread, as in the kernel's backlog
+  clients[0].close();        // a slot frees: the next client is accepted
+  run();
+  BOOST_TEST(srv->channels().size() == 2u);
+  BOOST_REQUIRE(net.channel_of(clients[2]) != nullptr);
+  BOOST_TEST(clients[2].written() == "queued");
+  BOOST_TEST(net.channel_of(clients[3]) == nullptr);
+  srv->set_max_connections(4); // raised: both waiting ones come in
+  run();
+  BOOST_TEST(srv->channels().size() == 4u);
+  BOOST_TEST(net.channel_of(clients[4]) != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(a_connection_on_accept_refuses_gives_its_slot_back) {
+  class picky : public server {
+  public:
+    using server::server;
+
+  private:
+    void on_accept(int fd, const std::string& peer) override {
+      if (peer.find(":666") != std::string::npos)
+        ::close(fd); // refused: never adopted
+      else
+        adopt(fd);
+    }
+  };
+  auto srv = make<picky>([this] { return std::make_shared<echo>(mock.engine()); });
+  srv->set_max_connections(1);
+  srv->listen(0);
+  run();
+  auto net = mock.listener(*srv);
+  net.accept("192.0.2.1:666");
+  auto ok = net.accept("192.0.2.1:1000");
+  run();
+  BOOST_TEST(net.channel_of(ok) != nullptr); // the refused one did not keep the slot
+}
+
 BOOST_AUTO_TEST_CASE(broadcast_reaches_every_open_client_and_skips_one_that_is_closing) {
   auto srv = make<server>([this] { return std::make_shared<member>(mock.engine()); });
   srv->listen(4000);

@@ -52,6 +52,27 @@ PANTS_FAMILY_TEST_CASE(echo_server_answers_a_client) {
   srv->close();
 }
 
+PANTS_FAMILY_TEST_CASE(a_storm_of_clients_beyond_max_connections_is_served_in_turn) {
+  auto srv = std::make_shared<server>([this] { return std::make_shared<echo>(eng); }, eng);
+  srv->set_max_connections(4);
+  auto at = addresses.listen(*srv, fam);
+  std::vector<std::unique_ptr<blocking_client>> clients;
+  for (int i = 0; i < 24; ++i) { // all connected at once: the backlog holds those past the cap
+    clients.push_back(std::make_unique<blocking_client>(at));
+    clients.back()->send("client " + std::to_string(i) + "\n");
+  }
+  std::size_t most = 0;
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    auto line = "client " + std::to_string(i) + "\n";
+    BOOST_TEST(clients[i]->recv_exactly(line.size()) == line); // accepted in connect order
+    most = std::max(most, srv->channels().size());
+    clients[i].reset(); // leaves: the next one waiting is accepted
+  }
+  BOOST_TEST(most <= 4u);
+  BOOST_TEST(most >= 1u);
+  srv->close();
+}
+
 BOOST_TEST_DECORATOR(*boost::unit_test::precondition(ipv6_needed))
 BOOST_AUTO_TEST_CASE(dual_stack_server_answers_ipv4_and_ipv6_clients) {
   auto srv = std::make_shared<server>([this] { return std::make_shared<echo>(eng); }, eng);

@@ -13,12 +13,23 @@ bool connection_list::add(const channel_ptr& channel, const std::function<void()
 
 void connection_list::remove(const stream* channel) {
   channel_ptr dropped; // destroyed after the guard: see the header
-  std::lock_guard<std::mutex> guard(mtx_);
-  auto i = channels_.find(channel);
-  if (i != channels_.end()) {
+  std::function<void()> left;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    auto i = channels_.find(channel);
+    if (i == channels_.end())
+      return;
     dropped = std::move(i->second);
     channels_.erase(i);
+    left = on_leave_;
   }
+  if (left)
+    left();
+}
+
+void connection_list::on_leave(std::function<void()> f) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  on_leave_ = std::move(f);
 }
 
 std::vector<connection_list::channel_ptr> connection_list::snapshot() const {

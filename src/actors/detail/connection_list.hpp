@@ -27,9 +27,14 @@ public:
   /// listing nothing, once `close` has run.
   bool add(const channel_ptr& channel, const std::function<void()>& start);
 
-  /// Unlists `channel` (no-op when not listed). The listed pointer is
-  /// released after the lock, so a last reference never dies under it.
+  /// Unlists `channel` (no-op when not listed), then runs the `on_leave`
+  /// function. The listed pointer is released after the lock, so a last
+  /// reference never dies under it.
   void remove(const stream* channel);
+
+  /// Runs `f` after each channel leaves (outside the lock, in the leaving
+  /// channel's thread): the server gives the listener its slot back.
+  void on_leave(std::function<void()> f);
 
   /// The channels listed now.
   std::vector<channel_ptr> snapshot() const;
@@ -48,6 +53,7 @@ private:
   mutable std::mutex mtx_;
   std::unordered_map<const stream*, channel_ptr> channels_; // under mtx_
   bool closed_ = false;                                     // under mtx_
+  std::function<void()> on_leave_;                          // under mtx_
 };
 
 } // namespace pants::detail

@@ -70,7 +70,7 @@ std::shared_ptr<fake_stream> mock_factory::accept(fake_listener& l, const endpoi
   int fd = next_fd_++;
   accepted_[fd] = s;
   ++l.accepted;
-  l.sink()->deliver(accepted_msg{fd, from.to_string()});
+  l.offer(accepted_msg{fd, from.to_string()});
   return s;
 }
 
