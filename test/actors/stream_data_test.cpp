@@ -13,6 +13,8 @@
 #define BOOST_TEST_MODULE stream_data
 #include <boost/test/unit_test.hpp>
 
+#include "support/descriptors.hpp" // after the module: it uses Boost.Test
+
 #include "support/family.hpp"
 #include "support/probe.hpp"
 
@@ -395,6 +397,7 @@ PANTS_FAMILY_TEST_CASE(overflow_reports_on_overflow_error_and_closes_by_default)
     p.buffer_size(16);
     p.connect_hook = [](probe& self) { self.read_delimiter("\n"); };
   });
+  auto sockets = open_socket_count();
   blocking_client c(at);
   c.send(std::string(100, 'x')); // a line longer than the buffer, no newline yet
   auto p = next_channel();
@@ -402,6 +405,7 @@ PANTS_FAMILY_TEST_CASE(overflow_reports_on_overflow_error_and_closes_by_default)
   BOOST_TEST(p->events.snapshot() == (std::vector<std::string>{"connect", "overflow", "close"}),
              boost::test_tools::per_element());
   BOOST_TEST(c.peer_closed());
+  BOOST_TEST(open_socket_count() == sockets + 1); // the client's own: the server's one is closed
 }
 
 PANTS_FAMILY_TEST_CASE(frames_that_fit_arrive_before_the_overflow) {

@@ -355,10 +355,12 @@ BOOST_AUTO_TEST_CASE(a_pending_name_lookup_does_not_hold_up_the_engine) {
 
 BOOST_AUTO_TEST_CASE(connect_to_a_port_with_nothing_listening_gives_connect_error_then_close) {
   refusing_port nothing;
+  auto sockets = open_socket_count();
   auto c = line_client();
   c->connect("127.0.0.1", nothing.port());
   BOOST_REQUIRE(clog.wait_count("close"));
   BOOST_TEST(loop.wait_no_handles());
+  BOOST_TEST(open_socket_count() == sockets); // the refused socket was closed
   auto v = clog.snapshot();
   BOOST_TEST(count_prefix(v, "connect_error:") == 1u);
   BOOST_TEST(first_prefix(v, "connect_error:") < first(v, "close"));
@@ -381,7 +383,7 @@ BOOST_AUTO_TEST_CASE(a_connect_that_hangs_ends_at_its_timeout_and_releases_its_d
   at = endpoint::local_of(lst);
   int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   BOOST_TEST_REQUIRE(::connect(filler, at.data(), at.size()) == 0); // the queue is now full
-  auto before = open_descriptor_count();
+  auto before = open_socket_count();
   {
     auto c = line_client();
     c->set_connect_timeout(std::chrono::milliseconds(300));
@@ -395,7 +397,7 @@ BOOST_AUTO_TEST_CASE(a_connect_that_hangs_ends_at_its_timeout_and_releases_its_d
     BOOST_TEST(clog.count("connect") == 0u);
     BOOST_TEST(loop.wait_no_handles());
   }
-  BOOST_TEST(open_descriptor_count() == before); // the connecting socket was closed
+  BOOST_TEST(open_socket_count() == before); // the connecting socket was closed
   ::close(filler);
   ::close(lst);
 }
@@ -670,6 +672,7 @@ PANTS_FAMILY_TEST_CASE(on_close_fires_once_after_peer_reset) {
 
 PANTS_FAMILY_TEST_CASE(client_on_close_fires_once_after_peer_reset) {
   raw_listener peer(addresses.fresh(fam));
+  auto sockets = open_socket_count();
   auto c = line_client();
   c->connect(peer.address());
   int fd = peer.accept_one();
@@ -680,6 +683,7 @@ PANTS_FAMILY_TEST_CASE(client_on_close_fires_once_after_peer_reset) {
   reset_fd(fd);
   BOOST_REQUIRE(clog.wait_count("close"));
   BOOST_TEST(loop.wait_no_handles());
+  BOOST_TEST(open_socket_count() == sockets); // the reset one's socket was closed
   BOOST_TEST(clog.count("read_error") + clog.count("write_error") == 1u);
   BOOST_TEST(clog.count("close") == 1u);
   BOOST_TEST(clog.count("connect") == 1u);
