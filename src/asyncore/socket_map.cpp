@@ -125,8 +125,8 @@ void socket_map::refresh() {
   if (entries_.empty())
     return;
   busy_scope busy(*this);
-  std::vector<std::pair<int, dispatcher*>> now;
-  now.reserve(entries_.size());
+  auto& now = asked_; // kept between iterations: no allocation per wait
+  now.clear();
   for (auto& [fd, e] : entries_) {
     if (!e.strong)
       e.strong = e.d->weak_from_this().lock(); // made by make_shared: the map keeps it

@@ -109,6 +109,7 @@ private:
   engine* eng_;
   timer prepare_;
   std::map<int, entry> entries_;
+  std::vector<std::pair<int, dispatcher*>> asked_; // refresh()'s list (never re-entered)
   std::exception_ptr exit_;
   bool polling_ = false;
   // While handlers run (busy_ > 0), a dispatcher that leaves the map is
