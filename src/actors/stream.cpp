@@ -47,7 +47,8 @@ void stream::connect(const std::string& host, long port) {
   if (numeric)
     targets.push_back(endpoint::numeric(host, p));
   socket_.set(env_.sockets().make_stream(engine_, spawn_actor(), this));
-  arm_connect_timeout(numeric ? targets.front().to_string() : host + ":" + std::to_string(p));
+  if (connect_timeout_.count() > 0) // the name is made only for a timeout's message
+    arm_connect_timeout(numeric ? targets.front().to_string() : host + ":" + std::to_string(p));
   if (numeric) {
     socket_->connect(std::move(targets));
     return;
@@ -74,7 +75,8 @@ void stream::connect(const endpoint& where) {
   if (socket_)
     throw state_error("pants: connect on a channel that is already connecting, open or closed");
   socket_.set(env_.sockets().make_stream(engine_, spawn_actor(), this));
-  arm_connect_timeout(where.to_string());
+  if (connect_timeout_.count() > 0)
+    arm_connect_timeout(where.to_string());
   socket_->connect({where});
 }
 
@@ -88,8 +90,6 @@ void stream::set_connect_timeout(std::chrono::milliseconds timeout) {
 }
 
 void stream::arm_connect_timeout(const std::string& target) {
-  if (connect_timeout_.count() == 0)
-    return;
   // In the channel's actor, cancelled on close; after the connect
   // completed the socket ignores it (the engine thread decides).
   connect_timer_ =

@@ -181,7 +181,7 @@ private:
              const std::shared_ptr<detail::connection_list>& list) override;
   /// The socket (never null), or state_error before `connect`/accept.
   stream_io* socket_checked() const;
-  /// Starts the connect timeout (if set) for the socket just made.
+  /// Starts the connect timeout (set: positive) for the socket just made.
   void arm_connect_timeout(const std::string& target);
 
   /// Set once by connect or adopt (see socket_slot).
