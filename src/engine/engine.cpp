@@ -44,6 +44,8 @@ engine::~engine() {
   for (auto* records : {&loops_, &prepares_})
     for (auto& r : *records)
       r->cancel();
+  if (timed_)
+    timed_->cancel_all();
   table_.clear(); // handlers close their own descriptors
   ::close(wake_fd_);
 }
@@ -224,7 +226,7 @@ clock_factory install_default_clock(clock_factory make) noexcept {
 
 clock_factory default_clock_factory() noexcept { return installed_clock_factory.load(); }
 
-clock_service& engine::clock() {
+std::shared_ptr<clock_service> engine::shared_clock() {
   std::lock_guard<std::mutex> guard(clock_mtx_);
   if (!clock_) {
     auto make = default_clock_factory();
@@ -233,7 +235,7 @@ clock_service& engine::clock() {
                              "its constructor, or link the actors layer (Pants::pants)");
     clock_ = make();
   }
-  return *clock_;
+  return clock_;
 }
 
 timer engine::add_callback(std::function<void()> fn) {
@@ -272,31 +274,32 @@ void engine::run_each(std::vector<std::shared_ptr<detail::timer_record>>& record
 
 timer engine::add_timed(clock_service::clock::duration delay,
                         clock_service::clock::duration interval, std::function<void()> fn) {
-  auto record = std::make_shared<detail::timer_record>(
-      std::move(fn), interval, interval == clock_service::clock::duration{0});
-  if (delay == clock_service::clock::duration::max())
-    return timer(record); // centuries away: never fires, never overflows
-  record->due(clock().now() + delay);
-  arm(record);
-  return timer(record);
+  return timer(timed().add(std::move(fn), delay, interval));
 }
 
-void engine::arm(std::shared_ptr<detail::timer_record> record) {
-  auto at = record->due();
-  clock().schedule(at, [a = anchor_, record = std::move(record)] {
-    if (record->cancelled())
-      return;
-    std::lock_guard<std::mutex> guard(a->mtx);
-    if (a->eng != nullptr)
-      a->eng->post([eng = a->eng, record] { eng->run_timed(record); });
-  });
-}
-
-void engine::run_timed(const std::shared_ptr<detail::timer_record>& record) {
-  if (!record->run() || record->interval() == clock_service::clock::duration{0})
-    return;
-  record->due(record->next_due(clock().now()));
-  arm(record);
+detail::timer_queue& engine::timed() {
+  auto clk = shared_clock();
+  std::lock_guard<std::mutex> guard(clock_mtx_);
+  if (!timed_)
+    // Each wake-up the queue asks for is one CAF delayed message that
+    // runs what is due on the engine thread; the rest of a burst is posted
+    // at once.
+    timed_ = std::make_shared<detail::timer_queue>(
+        clk, [a = anchor_](clock_service& c, clock_service::clock::time_point at) {
+          auto run = [a, at] {
+            std::lock_guard<std::mutex> hold(a->mtx);
+            if (a->eng != nullptr)
+              a->eng->post([eng = a->eng, at] {
+                eng->timed_->woken(at);
+                eng->timed_->run_due();
+              });
+          };
+          if (at <= c.now())
+            run();
+          else
+            c.schedule(at, std::move(run));
+        });
+  return *timed_;
 }
 
 void engine::dispatch(const ready_event& ev) {

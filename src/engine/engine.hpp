@@ -4,6 +4,7 @@
 #include "pants/engine/clock_service.hpp"
 #include "pants/engine/io_handler.hpp"
 #include "pants/engine/timer.hpp"
+#include "pants/engine/timer_queue.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -188,7 +189,9 @@ public:
   }
 
   /// The clock behind `defer` and `cycle` (made on first use).
-  clock_service& clock();
+  clock_service& clock() { return *shared_clock(); }
+  /// The same, shared: for what may outlive the engine (a channel's timers).
+  std::shared_ptr<clock_service> shared_clock();
 
   /// Watches `fd` for `mask` (io_event bits; may be 0: registered but not
   /// polled). The engine keeps `handler` alive while registered and never
@@ -255,8 +258,8 @@ private:
   timer add_prepare(std::function<void()> fn);
   timer add_timed(clock_service::clock::duration delay, clock_service::clock::duration interval,
                   std::function<void()> fn);
-  void arm(std::shared_ptr<detail::timer_record> record);
-  void run_timed(const std::shared_ptr<detail::timer_record>& record);
+  /// The queue of defers and cycles (made with the clock, on first use).
+  detail::timer_queue& timed();
   static void run_each(std::vector<std::shared_ptr<detail::timer_record>>& records);
   void run_posted();
   void poll_once(std::chrono::milliseconds timeout, iteration_observer* observer);
@@ -289,6 +292,7 @@ private:
   std::shared_ptr<clock_service> clock_;
   std::vector<std::shared_ptr<detail::timer_record>> loops_;
   std::vector<std::shared_ptr<detail::timer_record>> prepares_;
+  std::shared_ptr<detail::timer_queue> timed_;
   std::shared_ptr<anchor> anchor_;
 
   // The iteration observer: set once (under observer_mtx_), read by poll()

@@ -1,5 +1,7 @@
 #include "pants/engine/timer.hpp"
 
+#include "pants/engine/timer_queue.hpp"
+
 #include <cstdio>
 #include <stdexcept>
 
@@ -41,6 +43,8 @@ bool timer_record::run(const error_handler& on_error) {
 void timer_record::cancel() {
   if (cancelled_.exchange(true))
     return;
+  if (auto q = queue_.lock())
+    q->remove(*this); // frees the queue's place now, not at the deadline
   if (runner_.load() == std::this_thread::get_id())
     return; // from inside the function: run() releases it on return
   // From inside another timer's function: don't wait for a run in progress
@@ -58,6 +62,23 @@ void timer_record::cancel() {
   fn_ = nullptr;
 }
 
+bool timer_record::restart(const std::shared_ptr<timer_record>& r, clock::duration delay) {
+  if (r->delay_ == clock::duration{0})
+    throw std::logic_error("pants: restart needs a defer or a cycle (a callback or a loop has no "
+                           "deadline to move)");
+  if (delay <= clock::duration{0})
+    throw std::invalid_argument("pants: restart delay must be positive");
+  auto q = r->queue_.lock();
+  return q && q->restart(r, delay);
+}
+
+bool timer_record::restart(const std::shared_ptr<timer_record>& r) { return restart(r, r->delay_); }
+
+void timer_record::release() {
+  std::lock_guard<std::mutex> guard(run_mtx_);
+  fn_ = nullptr;
+}
+
 timer_record::clock::time_point timer_record::next_due(clock::time_point now) const noexcept {
   auto next = due_ + interval_;
   if (next > now)
@@ -67,3 +88,13 @@ timer_record::clock::time_point timer_record::next_due(clock::time_point now) co
 }
 
 } // namespace pants::detail
+
+namespace pants {
+
+const std::shared_ptr<detail::timer_record>& timer::checked() const {
+  if (!record_)
+    throw std::logic_error("pants: restart on a timer handle that holds no timer");
+  return record_;
+}
+
+} // namespace pants

@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <tuple>
 #include <type_traits>
@@ -13,6 +15,8 @@
 namespace pants {
 
 namespace detail {
+
+class timer_queue;
 
 /// One scheduled function (Pants' callback, loop, defer or cycle) and its
 /// cancellation state, shared by the handle and whoever runs it.
@@ -39,7 +43,16 @@ public:
 
   /// Cancels; releases the function (and what it captured) unless called
   /// from inside it, in which case it is released when that run returns.
+  /// A queued defer or cycle leaves its queue at once.
   void cancel();
+
+  /// See timer::restart. Throws std::logic_error unless this is a defer or
+  /// a cycle, std::invalid_argument for `delay <= 0`.
+  static bool restart(const std::shared_ptr<timer_record>& r, clock::duration delay);
+  static bool restart(const std::shared_ptr<timer_record>& r);
+
+  /// Releases the function after a defer's last run (its queue decides).
+  void release();
 
   bool cancelled() const noexcept { return cancelled_.load(); }
   clock::duration interval() const noexcept { return interval_; }
@@ -54,6 +67,12 @@ public:
   clock::time_point next_due(clock::time_point now) const noexcept;
 
 private:
+  friend class timer_queue;
+  /// Where a defer or cycle is in its queue: a heap index, or one of these.
+  static constexpr std::size_t unqueued = static_cast<std::size_t>(-1); // never fires
+  static constexpr std::size_t running = static_cast<std::size_t>(-2);
+  static constexpr std::size_t finished = static_cast<std::size_t>(-3);
+
   std::mutex run_mtx_;
   std::atomic<bool> cancelled_{false};
   std::atomic<std::thread::id> runner_{};
@@ -61,6 +80,12 @@ private:
   clock::duration interval_;
   bool one_shot_;
   clock::time_point due_{};
+  // A defer's or cycle's queue and its place there, under the queue's lock.
+  std::weak_ptr<timer_queue> queue_;
+  clock::duration delay_{0}; // as made; zero for callbacks and loops
+  std::size_t slot_ = unqueued;
+  clock::time_point restart_due_{}; // set by a restart while running
+  bool restart_pending_ = false;
 };
 
 } // namespace detail
@@ -80,10 +105,27 @@ public:
   }
   void operator()() const { cancel(); }
 
+  /// True when the handle holds a timer (a default-constructed one does not).
+  explicit operator bool() const noexcept { return record_ != nullptr; }
+
   /// True once cancelled (by this handle, a copy, or a closing channel).
   bool cancelled() const noexcept { return record_ && record_->cancelled(); }
 
+  /// Re-arms a `defer` or `cycle`: its next run comes `delay` from now
+  /// (default: the delay or interval it was made with), replacing the
+  /// deadline it had; a cycle keeps its interval from there. Called from
+  /// inside a defer's own function, it makes the defer run once more.
+  /// Costs a heap update and no allocation: re-arming per read or per
+  /// message grows nothing. Safe from any thread. Returns false, changing
+  /// nothing, when there is nothing to re-arm: the timer was cancelled, a
+  /// defer already ran, or its engine or channel is gone. Throws
+  /// std::logic_error for a callback's, a loop's or a default handle, and
+  /// std::invalid_argument for `delay <= 0`.
+  template <class Rep, class Period> bool restart(std::chrono::duration<Rep, Period> delay) const;
+  bool restart() const { return detail::timer_record::restart(checked()); }
+
 private:
+  const std::shared_ptr<detail::timer_record>& checked() const;
   std::shared_ptr<detail::timer_record> record_;
 };
 
@@ -129,5 +171,11 @@ std::chrono::steady_clock::duration checked_delay(std::chrono::duration<Rep, Per
 }
 
 } // namespace detail
+
+template <class Rep, class Period>
+bool timer::restart(std::chrono::duration<Rep, Period> delay) const {
+  auto& r = checked();
+  return detail::timer_record::restart(r, detail::checked_delay(delay, "restart delay"));
+}
 
 } // namespace pants

@@ -62,12 +62,13 @@ const caf::actor& channel_base::actor_checked() const {
 void channel_base::handle_timer(channel_timer_msg& m) {
   if (m.pending)
     *m.pending = false; // the engine may queue the next loop run
-  if (finished_ || !m.record->run([this](const std::exception& e) { report(e); }))
+  if (finished_)
     return;
-  if (m.record->interval() != channel_timers::duration{0}) {
-    m.record->due(m.record->next_due(engine_.clock().now()));
-    channel_timers::arm(engine_, actor_, m.record);
-  }
+  auto on_error = [this](const std::exception& e) { report(e); };
+  if (m.record)
+    m.record->run(on_error);
+  else
+    timers_.run_due(m, on_error);
 }
 
 // -- the actor's shared rows ----------------------------------------------------

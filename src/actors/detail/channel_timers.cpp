@@ -22,17 +22,20 @@ void send_run(const caf::weak_actor_ptr& target, channel_timer_msg msg) {
 
 } // namespace
 
-std::shared_ptr<timer_record> channel_timers::track(std::function<void()> fn, duration interval,
-                                                    bool one_shot) {
-  auto record = std::make_shared<timer_record>(std::move(fn), interval, one_shot);
-  auto& l = the_list();
-  std::lock_guard<std::mutex> guard(l.mtx);
+void channel_timers::check_open() const {
   // Read under the lock: cancel_all sets the flag, then takes the lock if
   // the list exists, so a timer is either refused here or cancelled there.
   if (closed_)
     throw state_error("pants: timer on a closed channel");
+}
+
+std::shared_ptr<timer_record> channel_timers::track(std::function<void()> fn, bool one_shot) {
+  auto record = std::make_shared<timer_record>(std::move(fn), duration{0}, one_shot);
+  auto& l = the_list();
+  std::lock_guard<std::mutex> guard(l.mtx);
+  check_open();
   // Forget finished timers once the list has doubled, so a channel that
-  // schedules many one-shot timers keeps a list of its live ones only.
+  // schedules many callbacks keeps a list of its live ones only.
   if (l.records.size() >= 16 && l.records.size() == l.records.capacity())
     l.records.erase(std::remove_if(l.records.begin(), l.records.end(),
                                    [](const auto& w) {
@@ -45,13 +48,13 @@ std::shared_ptr<timer_record> channel_timers::track(std::function<void()> fn, du
 }
 
 timer channel_timers::add_callback(const caf::actor& target, std::function<void()> fn) {
-  auto record = track(std::move(fn), duration{0}, true);
+  auto record = track(std::move(fn), true);
   caf::anon_send(target, channel_timer_msg{record, nullptr});
   return timer(record);
 }
 
 timer channel_timers::add_loop(engine& eng, const caf::actor& target, std::function<void()> fn) {
-  auto record = track(std::move(fn), duration{0}, false);
+  auto record = track(std::move(fn), false);
   auto pending = std::make_shared<std::atomic<bool>>(false);
   // An engine loop that hands the channel one run per iteration (skipping
   // iterations while the previous run is still queued), and ends itself
@@ -70,22 +73,30 @@ timer channel_timers::add_loop(engine& eng, const caf::actor& target, std::funct
 
 timer channel_timers::add_timed(engine& eng, const caf::actor& target, duration delay,
                                 duration interval, std::function<void()> fn) {
-  auto record = track(std::move(fn), interval, interval == duration{0});
-  if (delay == duration::max())
-    return timer(record); // centuries away: never fires
-  record->due(eng.clock().now() + delay);
-  arm(eng, target, record);
-  return timer(record);
+  auto& l = the_list();
+  std::lock_guard<std::mutex> guard(l.mtx);
+  check_open();
+  if (!l.queue)
+    // A wake-up is a CAF delayed message to the channel's actor; the rest
+    // of a burst is sent at once.
+    l.queue = std::make_shared<timer_queue>(
+        eng.shared_clock(), [weak = caf::actor_cast<caf::weak_actor_ptr>(target)](
+                                clock_service& c, std::chrono::steady_clock::time_point at) {
+          auto run = [weak, at] { send_run(weak, channel_timer_msg{nullptr, nullptr, at}); };
+          if (at <= c.now())
+            run();
+          else
+            c.schedule(at, std::move(run));
+        });
+  return timer(l.queue->add(std::move(fn), delay, interval));
 }
 
-void channel_timers::arm(engine& eng, const caf::actor& target,
-                         std::shared_ptr<timer_record> record) {
-  auto at = record->due();
-  eng.clock().schedule(
-      at, [record = std::move(record), weak = caf::actor_cast<caf::weak_actor_ptr>(target)] {
-        if (!record->cancelled())
-          send_run(weak, channel_timer_msg{record, nullptr});
-      });
+void channel_timers::run_due(const channel_timer_msg& m,
+                             const timer_record::error_handler& on_error) {
+  // The queue exists: it asked for this wake-up. Only this actor resets it.
+  auto& q = *list_.load()->queue;
+  q.woken(m.woken);
+  q.run_due(on_error);
 }
 
 channel_timers::list& channel_timers::the_list() {
@@ -104,13 +115,17 @@ void channel_timers::cancel_all() {
   if (l == nullptr)
     return; // no timer was ever made; none can be now
   std::vector<std::weak_ptr<timer_record>> all;
+  std::shared_ptr<timer_queue> queue;
   {
     std::lock_guard<std::mutex> guard(l->mtx);
     all.swap(l->records);
+    queue = l->queue;
   }
   for (auto& w : all)
     if (auto r = w.lock())
       r->cancel();
+  if (queue)
+    queue->cancel_all();
 }
 
 } // namespace pants::detail

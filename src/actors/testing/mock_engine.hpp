@@ -66,8 +66,10 @@ public:
 
   /// The virtual time (the engine's `clock().now()`).
   time_point now() const;
-  /// Wake-ups scheduled on the virtual clock and not yet due (a cancelled
-  /// timer's wake-up stays until its time passes, then does nothing).
+  /// Wake-ups scheduled on the virtual clock and not yet due: the earliest
+  /// deadline of the engine's and of each channel's timers, not one per
+  /// timer (one asked for a deadline since cancelled or moved later stays
+  /// until its time passes, then finds nothing due).
   std::size_t pending_wakeups() const;
   /// Time until the next scheduled wake-up, if any.
   std::optional<duration> next_wakeup() const;

@@ -1,0 +1,204 @@
+#include "pants/engine/timer_queue.hpp"
+
+#include "pants/engine/clock_service.hpp"
+
+namespace pants::detail {
+
+namespace {
+constexpr auto no_wake = std::chrono::steady_clock::time_point::min();
+constexpr auto never = std::chrono::steady_clock::duration::max();
+} // namespace
+
+std::shared_ptr<timer_record> timer_queue::add(std::function<void()> fn, clock::duration delay,
+                                               clock::duration interval) {
+  // Not one-shot for the record itself: after a defer's run this queue
+  // releases the function, unless the run restarted it.
+  auto r = std::make_shared<timer_record>(std::move(fn), interval);
+  r->queue_ = weak_from_this();
+  r->delay_ = delay;
+  auto clk = clock_.lock();
+  if (delay == never || !clk)
+    return r; // centuries away (or no clock left): never fires, never overflows
+  auto due = clk->now() + delay;
+  clock::time_point at;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    push(r, due);
+    at = needed_wake();
+  }
+  ask(*clk, at);
+  return r;
+}
+
+void timer_queue::woken(clock::time_point at) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  if (auto it = asked_.find(at); it != asked_.end())
+    asked_.erase(it);
+}
+
+void timer_queue::run_due(const timer_record::error_handler& on_error) {
+  auto clk = clock_.lock();
+  if (!clk)
+    return;
+  auto now = clk->now();
+  std::unique_lock<std::mutex> lock(mtx_);
+  for (std::size_t ran = 0; ran < turn_budget && !heap_.empty() && heap_[0].due <= now; ++ran) {
+    auto r = take(0);
+    r->slot_ = timer_record::running;
+    lock.unlock(); // the function may add, restart or cancel timers here
+    bool live = r->run(on_error);
+    lock.lock();
+    if (live && r->restart_pending_) {
+      r->restart_pending_ = false;
+      auto due = r->restart_due_;
+      if (due == clock::time_point::max())
+        r->slot_ = timer_record::unqueued;
+      else
+        push(std::move(r), due);
+    } else if (live && r->interval() != clock::duration{0}) {
+      push(r, r->next_due(now));
+    } else {
+      r->slot_ = timer_record::finished;
+      lock.unlock();
+      r->release(); // a defer's last run: what it captured goes now
+      r.reset();
+      lock.lock();
+    }
+  }
+  auto at = needed_wake();
+  lock.unlock();
+  ask(*clk, at);
+}
+
+void timer_queue::cancel_all() {
+  std::vector<slot> all;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    all.swap(heap_);
+    for (auto& s : all)
+      s.rec->slot_ = timer_record::finished;
+  }
+  for (auto& s : all)
+    s.rec->cancel();
+}
+
+std::size_t timer_queue::size() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return heap_.size();
+}
+
+void timer_queue::remove(timer_record& r) {
+  std::shared_ptr<timer_record> gone; // released after the lock
+  std::lock_guard<std::mutex> guard(mtx_);
+  if (r.slot_ < heap_.size()) {
+    gone = take(r.slot_);
+    r.slot_ = timer_record::finished;
+  }
+}
+
+bool timer_queue::restart(const std::shared_ptr<timer_record>& rec, clock::duration delay) {
+  auto& r = *rec;
+  auto clk = clock_.lock();
+  if (!clk)
+    return false; // the owner's clock is gone: so is the owner
+  auto due = delay == never ? clock::time_point::max() : clk->now() + delay;
+  clock::time_point at;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (r.cancelled() || r.slot_ == timer_record::finished)
+      return false;
+    if (r.slot_ == timer_record::running) {
+      r.restart_due_ = due; // applied when the run returns
+      r.restart_pending_ = true;
+      return true;
+    }
+    if (r.slot_ == timer_record::unqueued) {
+      if (due != clock::time_point::max())
+        push(rec, due);
+    } else if (due == clock::time_point::max()) {
+      auto keep = take(r.slot_); // still referenced by the caller's handle
+      r.slot_ = timer_record::unqueued;
+    } else {
+      auto i = r.slot_;
+      slot s{due, next_seq_++, std::move(heap_[i].rec)};
+      r.due_ = due;
+      if (i > 0 && before(s, heap_[(i - 1) / 2]))
+        sift_up(i, std::move(s));
+      else
+        sift_down(i, std::move(s));
+    }
+    at = needed_wake();
+  }
+  ask(*clk, at);
+  return true;
+}
+
+// -- the heap (under mtx_) ----------------------------------------------------------
+
+void timer_queue::push(std::shared_ptr<timer_record> r, clock::time_point due) {
+  r->due_ = due;
+  heap_.emplace_back();
+  sift_up(heap_.size() - 1, slot{due, next_seq_++, std::move(r)});
+}
+
+std::shared_ptr<timer_record> timer_queue::take(std::size_t i) {
+  auto out = std::move(heap_[i].rec);
+  slot last = std::move(heap_.back());
+  heap_.pop_back();
+  if (i < heap_.size()) {
+    if (i > 0 && before(last, heap_[(i - 1) / 2]))
+      sift_up(i, std::move(last));
+    else
+      sift_down(i, std::move(last));
+  }
+  return out;
+}
+
+void timer_queue::place(std::size_t i, slot s) {
+  s.rec->slot_ = i;
+  heap_[i] = std::move(s);
+}
+
+void timer_queue::sift_up(std::size_t i, slot s) {
+  while (i > 0) {
+    auto parent = (i - 1) / 2;
+    if (!before(s, heap_[parent]))
+      break;
+    place(i, std::move(heap_[parent]));
+    i = parent;
+  }
+  place(i, std::move(s));
+}
+
+void timer_queue::sift_down(std::size_t i, slot s) {
+  auto n = heap_.size();
+  for (;;) {
+    auto child = 2 * i + 1;
+    if (child >= n)
+      break;
+    if (child + 1 < n && before(heap_[child + 1], heap_[child]))
+      ++child;
+    if (!before(heap_[child], s))
+      break;
+    place(i, std::move(heap_[child]));
+    i = child;
+  }
+  place(i, std::move(s));
+}
+
+timer_queue::clock::time_point timer_queue::needed_wake() {
+  if (heap_.empty())
+    return no_wake;
+  auto top = heap_[0].due;
+  if (!asked_.empty() && *asked_.begin() <= top)
+    return no_wake; // a wake-up at or before the top is on its way
+  asked_.insert(top);
+  return top;
+}
+
+void timer_queue::ask(clock_service& clk, clock::time_point at) {
+  if (at != no_wake)
+    wake_(clk, at);
+}
+
+} // namespace pants::detail
