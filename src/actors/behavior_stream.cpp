@@ -40,6 +40,11 @@ void behavior_stream::on_overflow_error(const net_error& e) {
     stream::on_overflow_error(e);
 }
 
+void behavior_stream::on_idle(idle_kind kind) {
+  if (!invoke(idle_msg{kind}))
+    stream::on_idle(kind);
+}
+
 void behavior_stream::on_read_error(const net_error& e) {
   if (!invoke(read_error_msg{e}))
     stream::on_read_error(e);

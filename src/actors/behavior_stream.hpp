@@ -13,10 +13,11 @@ namespace pants {
 /// An actor-style stream channel: instead of overriding `on_*`, give a
 /// `caf::behavior` that handles the framework's typed messages
 /// (`connected_msg`, `read_msg` — one per frame — `drained_msg`,
-/// `connect_failed_msg`, `overflow_msg`, `read_error_msg`,
+/// `connect_failed_msg`, `overflow_msg`, `idle_msg`, `read_error_msg`,
 /// `write_error_msg`, `closed_msg`). The behaviour runs in the channel's
 /// actor and also receives any other message sent to `actor()`.
-/// Unhandled framework messages keep the defaults (an overflow closes).
+/// Unhandled framework messages keep the defaults (an overflow or an idle
+/// timeout closes).
 class behavior_stream : public stream {
 public:
   /// Builds the behaviour for one channel; the reference stays valid for
@@ -42,6 +43,7 @@ private:
   void on_read(std::string_view data) override;
   void on_write() override;
   void on_overflow_error(const net_error& e) override;
+  void on_idle(idle_kind kind) override;
   void on_read_error(const net_error& e) override;
   void on_write_error(const net_error& e) override;
   void on_close() override;

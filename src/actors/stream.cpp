@@ -18,15 +18,28 @@
 #include <cerrno>
 #include <cstdio>
 #include <fcntl.h>
+#include <mutex>
 #include <unistd.h>
+#include <utility>
 
 namespace pants {
+
+// The read side's cycle is touched in the channel's actor only; the write
+// side's also by `write` on any thread, so it is replaced under `mtx`, and
+// looked at only while `write_on` is set.
+struct stream::idle_watches {
+  static constexpr std::size_t index(idle_kind k) noexcept { return k == idle_kind::read ? 0 : 1; }
+  std::chrono::milliseconds after[2]{};
+  timer cycle[2];
+  std::mutex mtx;
+  std::atomic<bool> write_on{false};
+};
 
 // -- construction -----------------------------------------------------------
 
 stream::stream(pants::engine& eng) : channel_base(eng) {}
 stream::stream() : stream(engine::instance()) {}
-stream::~stream() = default;
+stream::~stream() { delete idle_.load(); }
 
 std::shared_ptr<event_sink> stream::spawn_actor() {
   auto spawned = detail::spawn_channel_actor<detail::stream_actor>(
@@ -99,6 +112,81 @@ void stream::arm_connect_timeout(const std::string& target) {
       });
 }
 
+stream::idle_watches& stream::idle_checked() {
+  auto* w = idle_.load(std::memory_order_acquire);
+  if (w == nullptr) {
+    w = new idle_watches;
+    idle_.store(w, std::memory_order_release);
+  }
+  return *w;
+}
+
+std::chrono::milliseconds stream::idle_timeout(idle_kind kind) const noexcept {
+  auto* w = idle_.load(std::memory_order_acquire);
+  return w != nullptr ? w->after[idle_watches::index(kind)] : std::chrono::milliseconds{0};
+}
+
+void stream::set_idle_timeout(std::chrono::milliseconds timeout, idle_kind kind) {
+  if (timeout.count() <= 0)
+    throw std::invalid_argument("pants: an idle timeout must be positive, not " +
+                                std::to_string(timeout.count()) + " ms");
+  if (finished_ || closed())
+    throw state_error("pants: set_idle_timeout on a closed channel");
+  auto& w = idle_checked();
+  auto& after = w.after[idle_watches::index(kind)];
+  auto before = after;
+  after = timeout;
+  if (!connected_seen_)
+    return; // counts from the connection's completion
+  try {
+    arm_idle(w, kind);
+  } catch (...) {
+    after = before;
+    throw;
+  }
+}
+
+void stream::clear_idle_timeout(idle_kind kind) {
+  auto* w = idle_.load(std::memory_order_acquire);
+  if (w == nullptr)
+    return;
+  auto i = idle_watches::index(kind);
+  timer old;
+  {
+    std::lock_guard<std::mutex> guard(w->mtx);
+    if (kind == idle_kind::write)
+      w->write_on = false;
+    old = std::exchange(w->cycle[i], timer());
+  }
+  w->after[i] = {};
+  old.cancel();
+}
+
+void stream::arm_idle(idle_watches& w, idle_kind kind) {
+  auto i = idle_watches::index(kind);
+  // A cycle: while the channel stays quiet (and open), on_idle again each
+  // period. Each read or write restarts it; it runs in the actor and is
+  // cancelled when the channel closes.
+  auto fresh = cycle(w.after[i], [this, kind] { on_idle(kind); });
+  timer old;
+  {
+    std::lock_guard<std::mutex> guard(w.mtx);
+    old = std::exchange(w.cycle[i], std::move(fresh));
+    if (kind == idle_kind::write)
+      w.write_on = true;
+  }
+  old.cancel();
+}
+
+void stream::wrote() {
+  auto* w = idle_.load(std::memory_order_acquire);
+  if (w == nullptr || !w->write_on.load(std::memory_order_relaxed))
+    return;
+  std::lock_guard<std::mutex> guard(w->mtx);
+  if (auto& t = w->cycle[idle_watches::index(idle_kind::write)])
+    t.restart();
+}
+
 void unix_client::connect(const std::string& path) { stream::connect(unix_path(path)); }
 
 void stream::adopt(int fd, const std::shared_ptr<stream_server>& server,
@@ -120,6 +208,7 @@ stream_io* stream::socket_checked() const {
 void stream::write(std::string_view data) {
   if (socket_checked()->write(data))
     report_drain(); // everything went out at once
+  wrote();
 }
 
 void stream::write_file(const std::string& path, off_t offset, std::size_t nbytes) {
@@ -134,10 +223,12 @@ void stream::write_file(const std::string& path, off_t offset, std::size_t nbyte
     throw;
   }
   ::close(fd);
+  wrote();
 }
 
 void stream::write_file(int fd, off_t offset, std::size_t nbytes) {
   socket_checked()->write_file(fd, offset, nbytes);
+  wrote();
 }
 
 void stream::end() {
@@ -185,6 +276,8 @@ void stream::read_delimiter(pants::read_delimiter d) {
 
 void stream::on_overflow_error(const net_error&) { close(); }
 
+void stream::on_idle(idle_kind) { close(); }
+
 void stream::on_read_error(const net_error& e) { log_error("read error", e); }
 
 void stream::on_write_error(const net_error& e) { log_error("write error", e); }
@@ -223,8 +316,16 @@ void stream::receive_eof() {
 
 void stream::handle_connected() {
   connect_timer_.cancel();
-  if (!finished_)
-    guarded([this] { on_connect(); });
+  if (finished_)
+    return;
+  connected_seen_ = true;
+  if (auto* w = idle_.load(std::memory_order_acquire))
+    guarded([this, w] {
+      for (auto k : {idle_kind::read, idle_kind::write})
+        if (w->after[idle_watches::index(k)].count() > 0)
+          arm_idle(*w, k);
+    });
+  guarded([this] { on_connect(); });
 }
 
 bool stream::deliver_frames(std::string&& bytes) {
@@ -239,6 +340,9 @@ bool stream::deliver_frames(std::string&& bytes) {
 
 void stream::handle_chunk(chunk_msg& m) {
   auto n = m.bytes.size();
+  if (auto* w = idle_.load(std::memory_order_relaxed))
+    if (auto& t = w->cycle[idle_watches::index(idle_kind::read)])
+      t.restart(); // heard from the peer: a heap update, no allocation
   if (!finished_ && socket_->reading() && !deliver_frames(std::move(m.bytes)))
     guarded([this] {
       on_overflow_error(net_error{ENOBUFS, "receive buffer exceeded buffer_size without a frame"});

@@ -9,6 +9,7 @@
 
 #include <caf/actor.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -76,6 +77,22 @@ public:
   void set_connect_timeout(std::chrono::milliseconds timeout);
   /// The connect timeout; zero for none.
   std::chrono::milliseconds connect_timeout() const noexcept { return connect_timeout_; }
+
+  // -- idle timeouts (handler) --------------------------------------------
+
+  /// Ends a channel that has gone quiet: once connected, `timeout` with no
+  /// bytes read (`idle_kind::read`), or with no `write`/`write_file` call
+  /// (`idle_kind::write`), calls `on_idle(kind)`, which closes by default.
+  /// A channel left open is told again after each further `timeout` of
+  /// quiet. Set before `connect`, or from a handler (it then counts from
+  /// now); setting again replaces it. Each read or write moves a deadline
+  /// and allocates nothing. Default: none. Throws std::invalid_argument
+  /// for `timeout <= 0`, state_error once closed; nothing changes then.
+  void set_idle_timeout(std::chrono::milliseconds timeout, idle_kind kind = idle_kind::read);
+  /// Removes that idle timeout (none set: nothing to do).
+  void clear_idle_timeout(idle_kind kind = idle_kind::read);
+  /// The idle timeout; zero for none.
+  std::chrono::milliseconds idle_timeout(idle_kind kind = idle_kind::read) const noexcept;
 
   // -- writing (safe from any thread) -------------------------------------
 
@@ -150,6 +167,8 @@ protected:
   // on_write() and on_error(): see detail::channel_base.
   /// Default: close.
   virtual void on_overflow_error(const net_error&);
+  /// The idle timeout of `kind` passed (see set_idle_timeout). Default: close.
+  virtual void on_idle(idle_kind kind);
   /// Default: log. The channel closes after either.
   void on_read_error(const net_error&) override;
   void on_write_error(const net_error&) override;
@@ -183,6 +202,14 @@ private:
   stream_io* socket_checked() const;
   /// Starts the connect timeout (set: positive) for the socket just made.
   void arm_connect_timeout(const std::string& target);
+  /// The idle timeouts and their cycles, made by the first
+  /// set_idle_timeout (most channels never set one: 8 bytes in each).
+  struct idle_watches;
+  idle_watches& idle_checked();
+  /// (Re)starts the idle timeout of `kind` (set), counting from now.
+  void arm_idle(idle_watches& w, idle_kind kind);
+  /// A write was queued: restarts the write side's idle timeout. Any thread.
+  void wrote();
 
   /// Set once by connect or adopt (see socket_slot).
   detail::socket_slot<stream_io> socket_;
@@ -192,8 +219,11 @@ private:
   framer framer_;
   std::chrono::milliseconds connect_timeout_{0};
   timer connect_timer_; // cancelled once connected
+  /// Set once (by the handler), never moved; `write` reads it on any thread.
+  std::atomic<idle_watches*> idle_{nullptr};
   bool in_feed_ = false;
   bool reframe_pending_ = false;
+  bool connected_seen_ = false; // handle_connected ran: idle timeouts count
 };
 
 /// Pants' `Client`: a stream that connects out.

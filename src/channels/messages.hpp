@@ -9,7 +9,7 @@
 //   datagram channels: packet_msg instead of chunk_msg and eof_msg.
 // Channel actor -> user behaviour (actor-style channels, see docs/):
 //   connected_msg, connect_failed_msg, read_msg (one per frame), drained_msg,
-//   overflow_msg, read_error_msg, write_error_msg, closed_msg;
+//   overflow_msg, idle_msg, read_error_msg, write_error_msg, closed_msg;
 //   datagram channels: listening_msg, datagram_msg (one per datagram or
 //   frame) instead of read_msg.
 //
@@ -79,6 +79,20 @@ struct overflow_msg {
   endpoint from;
 };
 
+/// Which side of a stream went quiet for its idle timeout: nothing read,
+/// or nothing written (see stream::set_idle_timeout).
+enum class idle_kind : std::uint8_t { read, write };
+
+inline const char* to_string(idle_kind k) noexcept {
+  return k == idle_kind::read ? "read" : "write";
+}
+
+/// A stream's idle timeout passed with nothing read or written; unhandled,
+/// the channel closes.
+struct idle_msg {
+  idle_kind kind = idle_kind::read;
+};
+
 /// A socket error while reading (not an orderly close).
 struct read_error_msg {
   net_error error;
@@ -114,6 +128,7 @@ template <class Inspector> auto inspect(Inspector& f, datagram_msg& x) { return 
 template <class Inspector> auto inspect(Inspector& f, overflow_msg& x) {
   return f(x.error, x.from);
 }
+template <class Inspector> auto inspect(Inspector& f, idle_msg& x) { return f(x.kind); }
 template <class Inspector> auto inspect(Inspector& f, read_error_msg& x) { return f(x.error); }
 template <class Inspector> auto inspect(Inspector& f, write_error_msg& x) { return f(x.error); }
 template <class Inspector> auto inspect(Inspector& f, listening_msg&) { return f(); }

@@ -12,6 +12,7 @@
 #define BOOST_TEST_MODULE stream_mock
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <memory>
@@ -270,6 +271,165 @@ BOOST_AUTO_TEST_CASE(an_echo_to_all_server_broadcasts_through_its_channel_list) 
   b.close();
   run();
   BOOST_TEST(srv->channels().size() == 1u);
+}
+
+// -- idle timeouts --------------------------------------------------------------
+
+namespace {
+
+/// Logs on_idle; closes there only when `close_when_idle` (the default's
+/// behaviour), else stays open to be told again.
+class quiet : public connection {
+public:
+  explicit quiet(pants::engine& eng) : quiet(true, eng) {}
+  quiet(bool close_when_idle, pants::engine& eng)
+      : connection(eng), close_when_idle_(close_when_idle) {}
+  strings log;
+
+private:
+  void on_read(std::string_view d) override { log.push_back("read " + std::string(d)); }
+  void on_idle(idle_kind kind) override {
+    log.push_back(std::string("idle ") + to_string(kind));
+    if (close_when_idle_)
+      connection::on_idle(kind);
+  }
+  void on_close() override { log.push_back("close"); }
+  bool close_when_idle_;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_connection_with_nothing_read_for_its_idle_timeout_is_told_and_closed) {
+  auto c = make<quiet>();
+  c->set_idle_timeout(30s);
+  auto peer = mock.accept(c);
+  run();
+  advance(29999ms);
+  BOOST_TEST(c->log.empty());
+  advance(1ms);
+  BOOST_TEST(c->log == (strings{"idle read", "close"}));
+  BOOST_TEST(peer.closed());
+}
+
+BOOST_AUTO_TEST_CASE(each_read_restarts_the_idle_timeout) {
+  auto [c, peer] = accept<quiet>();
+  c->set_idle_timeout(30s); // connected: counts from now
+  advance(20s);
+  peer.send("a");
+  run();
+  advance(29s);
+  BOOST_TEST(c->log == (strings{"read a"}));
+  advance(1s);
+  BOOST_TEST(c->log == (strings{"read a", "idle read", "close"}));
+}
+
+BOOST_AUTO_TEST_CASE(restarting_per_read_leaves_no_wake_up_behind) {
+  // CAF's clock cannot drop a scheduled message: a timer re-made per read
+  // would leave one wake-up per read until its deadline. The restart moves
+  // a deadline in the channel's queue instead.
+  auto c = make<quiet>();
+  c->set_idle_timeout(30s);
+  auto peer = mock.accept(c);
+  run();
+  std::size_t most = 0;
+  for (int i = 0; i < 5000; ++i) {
+    peer.send("x");
+    run();
+    if (i % 10 == 0)
+      advance(1ms);
+    most = std::max(most, mock.pending_wakeups());
+  }
+  BOOST_TEST(most <= 2u);
+  BOOST_TEST(!peer.closed());
+}
+
+BOOST_AUTO_TEST_CASE(the_write_side_times_out_without_a_write_and_each_write_restarts_it) {
+  auto c = make<quiet>();
+  c->set_idle_timeout(10s, idle_kind::write);
+  BOOST_TEST((c->idle_timeout(idle_kind::write) == 10s));
+  BOOST_TEST(c->idle_timeout().count() == 0);
+  auto peer = mock.accept(c);
+  run();
+  advance(6s);
+  c->write("still here");
+  advance(9s);
+  peer.send("reads do not count");
+  run();
+  advance(1s);
+  BOOST_TEST(c->log == (strings{"read reads do not count", "idle write", "close"}));
+  BOOST_TEST(peer.written() == "still here");
+}
+
+BOOST_AUTO_TEST_CASE(a_channel_left_open_is_told_again_after_each_further_period) {
+  auto c = make<quiet>(false);
+  c->set_idle_timeout(5s);
+  auto peer = mock.accept(c);
+  run();
+  advance(15s);
+  BOOST_TEST(c->log == (strings{"idle read", "idle read", "idle read"}));
+  peer.send("b");
+  run();
+  advance(4s);
+  BOOST_TEST(c->log.size() == 4u);
+  advance(1s);
+  BOOST_TEST(c->log.back() == "idle read");
+  BOOST_TEST(!peer.closed());
+}
+
+BOOST_AUTO_TEST_CASE(an_idle_timeout_set_while_connected_counts_from_then_and_can_be_cleared) {
+  auto c = make<quiet>(false);
+  auto peer = mock.accept(c);
+  run();
+  advance(100s);
+  c->set_idle_timeout(2s);
+  advance(1s);
+  c->set_idle_timeout(3s); // replaces it, from now
+  advance(2s);
+  BOOST_TEST(c->log.empty());
+  advance(1s);
+  BOOST_TEST(c->log == (strings{"idle read"}));
+  c->clear_idle_timeout();
+  BOOST_TEST(c->idle_timeout().count() == 0);
+  advance(60s);
+  BOOST_TEST(c->log.size() == 1u);
+  c->clear_idle_timeout(idle_kind::write); // none set: nothing to do
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_idle_timeout_throws_and_changes_nothing) {
+  auto c = make<quiet>();
+  c->set_idle_timeout(4s);
+  BOOST_CHECK_THROW(c->set_idle_timeout(0ms), std::invalid_argument);
+  BOOST_CHECK_THROW(c->set_idle_timeout(-1s, idle_kind::write), std::invalid_argument);
+  BOOST_TEST((c->idle_timeout() == 4s));
+  BOOST_TEST(c->idle_timeout(idle_kind::write).count() == 0);
+  auto peer = mock.accept(c);
+  run();
+  advance(4s);
+  BOOST_TEST(c->log == (strings{"idle read", "close"}));
+  BOOST_CHECK_THROW(c->set_idle_timeout(1s), state_error);
+  BOOST_TEST((c->idle_timeout() == 4s));
+}
+
+BOOST_AUTO_TEST_CASE(an_actor_style_channel_gets_idle_msg_and_unhandled_it_closes) {
+  strings log;
+  auto handled = make<behavior_stream>([&log](stream&) -> caf::behavior {
+    return {
+        [&log](idle_msg& m) { log.push_back(std::string("idle ") + to_string(m.kind)); },
+        [&log](closed_msg) { log.push_back("close"); },
+    };
+  });
+  handled->set_idle_timeout(1s, idle_kind::write);
+  auto p1 = mock.accept(handled);
+  strings other;
+  auto unhandled = make<behavior_stream>(logging_behavior(other));
+  unhandled->set_idle_timeout(1s);
+  auto p2 = mock.accept(unhandled);
+  run();
+  advance(1s);
+  BOOST_TEST(log == (strings{"idle write"}));
+  BOOST_TEST(!p1.closed());
+  BOOST_TEST(other == (strings{"connect", "close"}));
+  BOOST_TEST(p2.closed());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -402,6 +402,25 @@ BOOST_AUTO_TEST_CASE(a_connect_that_hangs_ends_at_its_timeout_and_releases_its_d
   ::close(lst);
 }
 
+BOOST_AUTO_TEST_CASE(a_connection_quiet_past_its_idle_timeout_is_closed_by_the_server) {
+  auto before = open_socket_count();
+  {
+    auto srv =
+        recording_server([](recorder& r) { r.set_idle_timeout(std::chrono::milliseconds(200)); });
+    auto c = line_client();
+    c->connect("127.0.0.1", srv->port());
+    BOOST_REQUIRE(clog.wait_count("connect"));
+    // The client sends nothing: the server's side times out and closes,
+    // and the client reads the end of the stream.
+    BOOST_REQUIRE(clog.wait_count("close"));
+    BOOST_REQUIRE(log.wait_count("close"));
+    BOOST_TEST(log.count("connect") == 1u);
+    srv->close();
+    settle();
+  }
+  BOOST_TEST(open_socket_count() == before);
+}
+
 BOOST_AUTO_TEST_CASE(host_name_that_does_not_resolve_gives_connect_error_then_close) {
   auto c = line_client();
   c->connect(unresolvable, 80);

@@ -20,18 +20,13 @@ public:
   }
 
 private:
-  static constexpr auto idle_limit = 60s;
-  using clock = pants::clock_service::clock;
-
   void on_connect() override {
     read_delimiter("\n");
     write("your nickname?\n");
-    last_heard_ = now();
-    watch(idle_limit);
+    set_idle_timeout(60s); // from now; each read restarts it
   }
 
   void on_read(std::string_view line) override {
-    last_heard_ = now();
     auto room = server();
     if (!room)
       return;
@@ -57,25 +52,13 @@ private:
       room->broadcast("* " + nick() + " left\n");
   }
 
-  // The engine's clock, so the same code runs on virtual time in a mock test.
-  clock::time_point now() const { return engine().clock().now(); }
-
-  // One pending timer per member, re-armed when it fires.
-  void watch(clock::duration wait) {
-    defer(wait, [this] {
-      auto quiet = now() - last_heard_;
-      if (quiet < idle_limit) {
-        watch(idle_limit - quiet);
-        return;
-      }
-      write("quiet for a minute: goodbye\n");
-      end();
-    });
+  void on_idle(pants::idle_kind) override {
+    write("quiet for a minute: goodbye\n");
+    end();
   }
 
   mutable std::mutex mtx_;
-  std::string nick_;             // set once, under mtx_
-  clock::time_point last_heard_; // this member's actor only
+  std::string nick_; // set once, under mtx_
 };
 
 int main() {

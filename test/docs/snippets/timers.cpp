@@ -33,12 +33,11 @@ namespace block_3 {
 using namespace std::chrono_literals;
 // docs: hidden }
 struct idle_echo : pants::connection {
-  pants::timer idle;
-  void on_connect() override { arm(); }
-  void on_read(std::string_view data) override { write(data); arm(); }
-  void arm() {
-    idle.cancel();
-    idle = defer(30s, [this] { write("idle timeout\n"); end(); });
+  idle_echo() { set_idle_timeout(30s); }        // counts from the connection
+  void on_read(std::string_view data) override { write(data); }
+  void on_idle(pants::idle_kind) override {     // default: close()
+    write("idle timeout\n");
+    end();                                      // flush the notice, then close
   }
 };
 // docs: hidden {
@@ -47,27 +46,14 @@ struct idle_echo : pants::connection {
 
 // docs: hidden {
 namespace block_4 {
-constexpr std::chrono::steady_clock::duration limit = std::chrono::seconds(30);
+using namespace std::chrono_literals;
 // docs: hidden }
-struct idle_echo : pants::connection {
-  std::chrono::steady_clock::time_point last_read;   // touched only in this channel's actor
-
-  void on_connect() override { last_read = engine().clock().now(); watch(limit); }
-  void on_read(std::string_view data) override {
-    write(data);
-    last_read = engine().clock().now();               // no timer work per read
+struct keep_alive : pants::connection {
+  pants::timer ping;
+  void on_connect() override {
+    ping = defer(15s, [this] { write("PING\r\n"); ping.restart(); });
   }
-  void watch(std::chrono::steady_clock::duration wait) {
-    defer(wait, [this] {
-      auto idle = engine().clock().now() - last_read;
-      if (idle >= limit) {
-        write("idle timeout\n");
-        end();
-      } else {
-        watch(limit - idle);
-      }
-    });
-  }
+  void on_read(std::string_view) override { ping.restart(); }   // heard from the peer
 };
 // docs: hidden {
 } // namespace block_4
