@@ -3,6 +3,7 @@
 #include "pants/channels/errors.hpp"
 
 #include <arpa/inet.h>
+#include <cstddef>
 #include <cstring>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -24,10 +25,37 @@ bool host_has_ipv6() {
   return has;
 }
 
+// The family of the `size` bytes at `raw`; AF_UNSPEC when they cannot hold
+// the family field, or an IPv4 or IPv6 address is cut short.
+int family_of(const std::uint8_t* raw, std::size_t size) noexcept {
+  sa_family_t f = AF_UNSPEC;
+  if (size < sizeof f)
+    return AF_UNSPEC;
+  std::memcpy(&f, raw + offsetof(sockaddr, sa_family), sizeof f);
+  if ((f == AF_INET && size < sizeof(sockaddr_in)) ||
+      (f == AF_INET6 && size < sizeof(sockaddr_in6)))
+    return AF_UNSPEC;
+  return f;
+}
+
 std::string strip_brackets(const std::string& host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     return host.substr(1, host.size() - 2);
   return host;
+}
+
+// AF_INET or AF_INET6 with the address in `v4` or `v6` when `host` is a
+// numeric address (IPv6 in brackets or not), else AF_UNSPEC. A NUL byte
+// makes it not numeric: inet_pton would stop at it and take what is before.
+int parse_host(const std::string& host, in_addr& v4, in6_addr& v6) {
+  auto h = strip_brackets(host);
+  if (h.find('\0') != std::string::npos)
+    return AF_UNSPEC;
+  if (::inet_pton(AF_INET, h.c_str(), &v4) == 1)
+    return AF_INET;
+  if (::inet_pton(AF_INET6, h.c_str(), &v6) == 1)
+    return AF_INET6;
+  return AF_UNSPEC;
 }
 
 } // namespace
@@ -58,27 +86,34 @@ endpoint endpoint::any(long port) {
 }
 
 bool endpoint::is_numeric_host(const std::string& host) {
-  auto h = strip_brackets(host);
   in_addr a4;
   in6_addr a6;
-  return ::inet_pton(AF_INET, h.c_str(), &a4) == 1 || ::inet_pton(AF_INET6, h.c_str(), &a6) == 1;
+  return parse_host(host, a4, a6) != AF_UNSPEC;
 }
 
 endpoint endpoint::numeric(const std::string& host, long port) {
   auto p = check_port(port);
-  auto h = strip_brackets(host);
+  in_addr a4;
+  in6_addr a6;
   endpoint e;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(e.data());
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(e.data());
-  if (::inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
+  switch (parse_host(host, a4, a6)) {
+  case AF_INET: {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(e.data());
     v4->sin_family = AF_INET;
+    v4->sin_addr = a4;
     v4->sin_port = htons(p);
     e.size_ = sizeof(sockaddr_in);
-  } else if (::inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
+    break;
+  }
+  case AF_INET6: {
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(e.data());
     v6->sin6_family = AF_INET6;
+    v6->sin6_addr = a6;
     v6->sin6_port = htons(p);
     e.size_ = sizeof(sockaddr_in6);
-  } else {
+    break;
+  }
+  default:
     throw address_error("pants: '" + host + "' is not a numeric IPv4 or IPv6 address");
   }
   return e;
@@ -147,13 +182,10 @@ endpoint compact_endpoint::get() const {
 }
 
 int compact_endpoint::family() const noexcept {
-  if (large_)
-    return large_->family();
-  sa_family_t f = AF_UNSPEC;
-  if (size_ >= sizeof f)
-    std::memcpy(&f, small_.data(), sizeof f);
-  return f;
+  return large_ ? large_->family() : family_of(small_.data(), size_);
 }
+
+int endpoint::family() const noexcept { return family_of(raw_.data(), size_); }
 
 std::uint16_t endpoint::port() const noexcept {
   if (family() == AF_INET)

@@ -28,11 +28,13 @@ public:
   static endpoint any(long port);
 
   /// A numeric IPv4 (`127.0.0.1`) or IPv6 (`::1`, `[::1]`) host and a port.
-  /// Throws address_error for a bad port or a host that is not numeric;
-  /// use `is_numeric_host` first to decide whether to resolve a name.
+  /// Throws address_error for a bad port or a host that is not numeric (one
+  /// with a NUL byte is not: never cut short at it); use `is_numeric_host`
+  /// first to decide whether to resolve a name.
   static endpoint numeric(const std::string& host, long port);
 
-  /// True when `host` is a numeric IPv4 or IPv6 address.
+  /// True when `host` is a numeric IPv4 or IPv6 address (false when a NUL
+  /// byte follows one).
   static bool is_numeric_host(const std::string& host);
 
   /// Throws address_error unless 0 <= port <= 65535.
@@ -61,10 +63,12 @@ public:
   void resize(socklen_t n) noexcept { size_ = n <= raw_.size() ? n : 0; }
   static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_storage); }
 
-  /// AF_INET, AF_INET6, AF_UNIX; AF_UNSPEC for an empty endpoint.
-  int family() const noexcept { return size_ == 0 ? AF_UNSPEC : data()->sa_family; }
+  /// AF_INET, AF_INET6, AF_UNIX; AF_UNSPEC for an empty endpoint and for
+  /// one too short for its family's address (a length set by `resize`):
+  /// bytes past the length are never read as part of the address.
+  int family() const noexcept;
   bool empty() const noexcept { return size_ == 0; }
-  /// The port of a network address; 0 for a Unix one.
+  /// The port of a network address; 0 for a Unix one or no address.
   std::uint16_t port() const noexcept;
 
   /// `127.0.0.1:4000`, `[::1]:4000`, `/run/app.sock`, `@name`; empty for
