@@ -68,7 +68,8 @@ public:
   /// Delivers the frames that a delimiter change completed in buffered
   /// data: `on_frame(std::string_view, const endpoint&)` per frame, and
   /// `on_overflow(const endpoint&)` for a sender whose buffer passed its
-  /// bound. `on_frame` returns false to stop.
+  /// bound. `on_frame` returns false to stop. Senders are reframed most
+  /// recently heard first, and each counts as heard when it is reframed.
   template <class OnFrame, class OnOverflow>
   void reframe(OnFrame&& on_frame, OnOverflow&& on_overflow);
 

@@ -1,0 +1,234 @@
+#pragma once
+
+// The reference the framing targets check against: frames cut from the front
+// of a plain std::string with std::string::find, searched from the start
+// every time. It is slow and obviously right; the framers under test are
+// fast and must agree with it frame by frame.
+//
+// A target drives the real framer first, recording every frame it delivers
+// and what the frame handler did then (the `action`, drawn from the input);
+// then it replays the same operation on the reference, which must expect
+// the same frames, in the same order, and take the same actions at the
+// same points.
+
+#include "fuzz_input.hpp"
+
+#include "pants/channels/address.hpp"
+#include "pants/channels/framer.hpp"
+#include "pants/channels/read_delimiter.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace pants::fuzz {
+
+/// What a frame handler does: nothing, stop delivering, or change a
+/// setting. A 0 for a size is kept: the real framer must refuse it.
+struct action {
+  enum kind { go_on, stop, delimiter, buffer_size, max_senders } what = go_on;
+  read_delimiter d;
+  std::size_t n = 0;
+};
+
+/// An action drawn from the input; max_senders only `with_max_senders`.
+inline action next_action(input& in, bool with_max_senders) {
+  action a;
+  switch (in.number(0, with_max_senders ? 6 : 5)) {
+  case 3:
+    if (auto d = in.delimiter()) {
+      a.what = action::delimiter;
+      a.d = *d;
+    }
+    break;
+  case 4:
+    a.what = action::buffer_size;
+    a.n = in.number<std::size_t>(0, 100);
+    break;
+  case 5:
+    a.what = action::stop;
+    break;
+  case 6:
+    a.what = action::max_senders;
+    a.n = in.number<std::size_t>(0, 6);
+    break;
+  default:
+    break; // go_on, three times in six
+  }
+  return a;
+}
+
+/// Sets a size with `set(n)`; a 0 must be refused with std::invalid_argument.
+template <class Set> void set_size(std::size_t n, const char* name, Set&& set) {
+  if (n == 0)
+    expect_invalid([&] { set(n); }, std::string(name) + "(0)");
+  else
+    set(n);
+}
+
+/// Applies `a` to a real framer or sender_framers; false for stop.
+template <class Framer> bool apply(Framer& f, const action& a) {
+  switch (a.what) {
+  case action::stop:
+    return false;
+  case action::delimiter:
+    f.delimiter(a.d);
+    break;
+  case action::buffer_size:
+    set_size(a.n, "buffer_size", [&](std::size_t n) { f.buffer_size(n); });
+    break;
+  case action::max_senders:
+    if constexpr (!std::is_same_v<Framer, framer>)
+      set_size(a.n, "max_senders", [&](std::size_t n) { f.max_senders(n); });
+    break;
+  case action::go_on:
+    break;
+  }
+  return true;
+}
+
+/// The settings as the reference understands them.
+struct settings {
+  read_delimiter delimiter;
+  std::size_t buffer_size = framer::default_buffer_size;
+  std::size_t max_senders = 0; // unused by the single framer
+
+  /// framer.hpp: "`buffer_size`, but at least the byte count".
+  std::size_t limit() const {
+    if (delimiter.type() == read_delimiter::kind::count)
+      return std::max(buffer_size, delimiter.count());
+    return buffer_size;
+  }
+
+  /// Applies `a` as the real object must have; false for stop.
+  bool apply(const action& a) {
+    if (a.what == action::stop)
+      return false;
+    if (a.what == action::delimiter)
+      delimiter = a.d;
+    else if (a.what == action::buffer_size && a.n > 0)
+      buffer_size = a.n;
+    else if (a.what == action::max_senders && a.n > 0)
+      max_senders = a.n;
+    return true;
+  }
+};
+
+/// The reference splitter: cuts the next frame `d` makes from the front of
+/// `buf`; empty when `buf` holds no complete frame.
+inline std::optional<std::string> cut_frame(std::string& buf, const read_delimiter& d) {
+  std::size_t size = 0;
+  std::size_t skip = 0;
+  switch (d.type()) {
+  case read_delimiter::kind::none:
+    if (buf.empty())
+      return std::nullopt;
+    size = buf.size();
+    break;
+  case read_delimiter::kind::count:
+    if (buf.size() < d.count())
+      return std::nullopt;
+    size = d.count();
+    break;
+  case read_delimiter::kind::bytes: {
+    auto pos = buf.find(d.bytes());
+    if (pos == std::string::npos)
+      return std::nullopt;
+    size = pos;
+    skip = d.bytes().size();
+    break;
+  }
+  }
+  auto frame = buf.substr(0, size);
+  buf.erase(0, size + skip);
+  return frame;
+}
+
+/// One thing the real framer did: a frame (and the handler's action on
+/// it) or an overflow, for `from` (an empty endpoint for a single framer).
+struct event {
+  bool overflow = false;
+  endpoint from;
+  std::string bytes;
+  action act;
+};
+
+/// Records what the real framer delivers; `frame` is its frame handler.
+struct recorder {
+  input& in;
+  bool with_max_senders;
+  std::vector<event> log;
+
+  template <class Framer> bool frame(Framer& f, std::string_view bytes, const endpoint& from) {
+    log.push_back({false, from, std::string(bytes), next_action(in, with_max_senders)});
+    return apply(f, log.back().act);
+  }
+  void overflow(const endpoint& from) { log.push_back({true, from, {}, {}}); }
+};
+
+/// Walks a recorded log while the reference replays the operation.
+class cursor {
+public:
+  explicit cursor(const std::vector<event>& log) : log_(log) {}
+
+  /// The reference expects `bytes` from `from` next; returns the action the
+  /// handler took on it.
+  const action& frame(const endpoint& from, const std::string& bytes) {
+    auto& e = next("the frame " + show(bytes) + " from '" + from.to_string() + "'");
+    expect(!e.overflow && e.from == from && e.bytes == bytes, "expected the frame " + show(bytes) +
+                                                                  " from '" + from.to_string() +
+                                                                  "', got " + describe(e));
+    return e.act;
+  }
+
+  void overflow(const endpoint& from) {
+    auto& e = next("an overflow of '" + from.to_string() + "'");
+    expect(e.overflow && e.from == from,
+           "expected an overflow of '" + from.to_string() + "', got " + describe(e));
+  }
+
+  /// Nothing may be left over.
+  void done() const {
+    expect(next_ == log_.size(),
+           "unexpected " + (next_ < log_.size() ? describe(log_[next_]) : ""));
+  }
+
+private:
+  static std::string describe(const event& e) {
+    return (e.overflow ? "an overflow of '" : "the frame " + show(e.bytes) + " from '") +
+           e.from.to_string() + "'";
+  }
+  const event& next(const std::string& wanted) {
+    expect(next_ < log_.size(), "expected " + wanted + ", got nothing more");
+    return log_[next_++];
+  }
+
+  const std::vector<event>& log_;
+  std::size_t next_ = 0;
+};
+
+/// Cuts and checks every complete frame of `buf`, taking each recorded
+/// action with `take` (which returns false for stop); a delimiter change
+/// applies to the next cut. False when the handler stopped.
+template <class Take>
+bool cut_all(const settings& s, std::string& buf, const endpoint& from, cursor& c, Take&& take) {
+  while (auto frame = cut_frame(buf, s.delimiter))
+    if (!take(c.frame(from, *frame)))
+      return false;
+  return true;
+}
+
+/// The bound, after the complete frames: past `limit()`, the buffer is
+/// dropped and false returned.
+inline bool within_bound(const settings& s, std::string& buf) {
+  if (buf.size() <= s.limit())
+    return true;
+  buf.clear();
+  return false;
+}
+
+} // namespace pants::fuzz
