@@ -281,23 +281,15 @@ detail::timer_queue& engine::timed() {
   auto clk = shared_clock();
   std::lock_guard<std::mutex> guard(clock_mtx_);
   if (!timed_)
-    // Each wake-up the queue asks for is one CAF delayed message that
-    // runs what is due on the engine thread; the rest of a burst is posted
-    // at once.
+    // A wake-up runs what is due on the engine thread.
     timed_ = std::make_shared<detail::timer_queue>(
-        clk, [a = anchor_](clock_service& c, clock_service::clock::time_point at) {
-          auto run = [a, at] {
-            std::lock_guard<std::mutex> hold(a->mtx);
-            if (a->eng != nullptr)
-              a->eng->post([eng = a->eng, at] {
-                eng->timed_->woken(at);
-                eng->timed_->run_due();
-              });
-          };
-          if (at <= c.now())
-            run();
-          else
-            c.schedule(at, std::move(run));
+        clk, [a = anchor_](clock_service::clock::time_point at) {
+          std::lock_guard<std::mutex> hold(a->mtx);
+          if (a->eng != nullptr)
+            a->eng->post([eng = a->eng, at] {
+              eng->timed_->woken(at);
+              eng->timed_->run_due();
+            });
         });
   return *timed_;
 }

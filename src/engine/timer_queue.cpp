@@ -197,8 +197,12 @@ timer_queue::clock::time_point timer_queue::needed_wake() {
 }
 
 void timer_queue::ask(clock_service& clk, clock::time_point at) {
-  if (at != no_wake)
-    wake_(clk, at);
+  if (at == no_wake)
+    return;
+  if (at <= clk.now())
+    wake_(at); // due already: no trip through the clock
+  else
+    clk.schedule(at, [wake = wake_, at] { wake(at); });
 }
 
 } // namespace pants::detail

@@ -24,10 +24,11 @@ namespace detail {
 /// cancelling cost what a heap costs, and a cancelled timer leaves the heap
 /// (and frees its function) at once.
 ///
-/// `wake(clock, at)` must make the owner call `woken(at)` and then
-/// `run_due()` at or after `at`, in its own context (the engine thread, the
-/// channel's actor): by `clock.schedule`, or at once when `at` has passed
-/// (the rest of a burst, past `turn_budget`). The queue holds its clock
+/// `wake(at)` must make the owner call `woken(at)` and then `run_due()` in
+/// its own context (the engine thread, the channel's actor): a post or a
+/// message. The queue calls it from the clock at `at` (`clock.schedule`),
+/// or at once when `at` has passed (the rest of a burst, past
+/// `turn_budget`). The queue holds its clock
 /// weakly: once the clock is gone (its engine or mock destroyed), nothing
 /// is scheduled or restarted any more. A wake-up for a deadline that has since been cancelled or
 /// moved later stays with the clock and finds nothing to run; one that comes with more due than a
@@ -38,7 +39,7 @@ namespace detail {
 class timer_queue : public std::enable_shared_from_this<timer_queue> {
 public:
   using clock = std::chrono::steady_clock;
-  using wake_fn = std::function<void(clock_service&, clock::time_point)>;
+  using wake_fn = std::function<void(clock::time_point)>;
 
   /// Timers run per `run_due` call at most (then another wake-up follows),
   /// so a burst of due timers never holds the owner's thread for long.

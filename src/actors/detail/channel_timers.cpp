@@ -77,16 +77,11 @@ timer channel_timers::add_timed(engine& eng, const caf::actor& target, duration 
   std::lock_guard<std::mutex> guard(l.mtx);
   check_open();
   if (!l.queue)
-    // A wake-up is a CAF delayed message to the channel's actor; the rest
-    // of a burst is sent at once.
+    // A wake-up is a message to the channel's actor.
     l.queue = std::make_shared<timer_queue>(
         eng.shared_clock(), [weak = caf::actor_cast<caf::weak_actor_ptr>(target)](
-                                clock_service& c, std::chrono::steady_clock::time_point at) {
-          auto run = [weak, at] { send_run(weak, channel_timer_msg{nullptr, nullptr, at}); };
-          if (at <= c.now())
-            run();
-          else
-            c.schedule(at, std::move(run));
+                                std::chrono::steady_clock::time_point at) {
+          send_run(weak, channel_timer_msg{nullptr, nullptr, at});
         });
   return timer(l.queue->add(std::move(fn), delay, interval));
 }
