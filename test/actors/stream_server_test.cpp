@@ -19,6 +19,15 @@ struct echo : connection {
   void on_read(std::string_view data) override { write(data); }
 };
 
+/// An echo connection that logs its on_close: a test waits for every
+/// connection's close before the engine goes (the engine must outlive its
+/// channels, docs/overview.md).
+struct logged_echo : echo {
+  logged_echo(pants::engine& eng, event_log& log) : echo(eng), log_(log) {}
+  void on_close() override { log_.add("closed"); }
+  event_log& log_;
+};
+
 struct fixture {
   engine eng;
   event_log log;
@@ -53,7 +62,8 @@ PANTS_FAMILY_TEST_CASE(echo_server_answers_a_client) {
 }
 
 PANTS_FAMILY_TEST_CASE(a_storm_of_clients_beyond_max_connections_is_served_in_turn) {
-  auto srv = std::make_shared<server>([this] { return std::make_shared<echo>(eng); }, eng);
+  auto srv =
+      std::make_shared<server>([this] { return std::make_shared<logged_echo>(eng, log); }, eng);
   srv->set_max_connections(4);
   auto at = addresses.listen(*srv, fam);
   std::vector<std::unique_ptr<blocking_client>> clients;
@@ -70,6 +80,9 @@ PANTS_FAMILY_TEST_CASE(a_storm_of_clients_beyond_max_connections_is_served_in_tu
   }
   BOOST_TEST(most <= 4u);
   BOOST_TEST(most >= 1u);
+  // Each leaving connection gives its slot back through the engine: let
+  // every one finish before the engine goes.
+  BOOST_TEST(log.wait_count("closed", clients.size()));
   srv->close();
 }
 
