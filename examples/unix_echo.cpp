@@ -5,7 +5,6 @@
 // The socket file is removed on exit (SIGINT or SIGTERM).
 #include <pants/pants.hpp>
 
-#include <chrono>
 #include <cstdio>
 #include <exception>
 
@@ -27,9 +26,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   pants::stop_on_signals(engine);
   engine.start();
-  // Closing removes the socket file; the engine runs a little longer so the
-  // connections close too.
-  server->close();
-  for (int i = 0; i < 100 && !server->channels().empty(); ++i)
-    engine.poll(std::chrono::milliseconds(10));
+  // Closes the server (which removes the socket file) and its connections,
+  // and waits (a second at most) for their on_close.
+  pants::shutdown(engine);
 }

@@ -13,4 +13,5 @@
 #include "pants/channels/errors.hpp"          // IWYU pragma: export
 #include "pants/channels/messages.hpp"        // IWYU pragma: export
 #include "pants/engine/engine.hpp"            // IWYU pragma: export
+#include "pants/engine/log.hpp"               // IWYU pragma: export
 #include "pants/engine/signals.hpp"           // IWYU pragma: export

@@ -1,4 +1,5 @@
 #include "pants/actors/caf_clock.hpp"
+#include "pants/engine/log.hpp"
 
 #include "pants/actors/runtime.hpp"
 
@@ -32,7 +33,7 @@ caf::behavior clock_actor() {
         try {
           f.fn();
         } catch (const std::exception& e) {
-          std::fprintf(stderr, "pants: a clock wake-up threw: %s\n", e.what());
+          log(log_level::error, std::string("a clock wake-up threw: ") + e.what());
         }
       },
   };

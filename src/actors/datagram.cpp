@@ -1,4 +1,5 @@
 #include "pants/actors/datagram.hpp"
+#include "pants/engine/log.hpp"
 
 #include "pants/actors/detail/actor_sink.hpp"
 #include "pants/actors/detail/datagram_actor.hpp"
@@ -30,7 +31,10 @@ void datagram::start() {
     auto spawned = detail::spawn_channel_actor<detail::datagram_actor>(
         env_, engine_, detail::shared_self(*this, "channel"), *this, env_.actors());
     actor_ = spawned.actor;
-    env_.actors().add(actor_);
+    env_.actors().add(actor_, engine_, [w = weak_from_this()] {
+      if (auto owner = w.lock())
+        owner->close();
+    });
     socket_.set(env_.sockets().make_datagram(engine_, std::move(spawned.sink), this));
   });
 }
@@ -118,8 +122,7 @@ void datagram::log_error(const std::string& what, const net_error& e) {
   std::string more;
   if (!errors_.admit(engine().clock().now(), false, more))
     return;
-  std::fprintf(stderr, "pants: %s on datagram %s: %s%s\n", what.c_str(), local_address().c_str(),
-               e.message.c_str(), more.c_str());
+  log(log_level::warning, what + " on datagram " + local_address() + ": " + e.message + more);
 }
 
 // -- actor side ---------------------------------------------------------------

@@ -1,6 +1,7 @@
 #include "pants/actors/runtime.hpp"
 
 #include "pants/actors/detail/engine_unit.hpp"
+#include "pants/actors/detail/environment.hpp"
 #include "pants/actors/detail/quiet_clock.hpp"
 #include "pants/actors/detail/registry.hpp"
 #include "pants/channels/errors.hpp"
@@ -10,6 +11,8 @@
 #include <caf/atom.hpp>
 #include <caf/send.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -96,6 +99,14 @@ struct runtime_holder {
   }
 
   void shutdown() {
+    auto& eng = engine::instance();
+    if (detail::registry::instance().count_on(eng) > 0) {
+      try {
+        pants::shutdown(eng);
+      } catch (const std::exception& e) { // not expected: say so, and stop the actors below
+        std::fprintf(stderr, "pants: at exit: %s\n", e.what());
+      }
+    }
     detail::registry::instance().stop_all();
     sys.reset();
   }
@@ -128,12 +139,56 @@ caf::actor_system& actor_system() {
       options = s.options;
     }
     holder = new runtime_holder(options);
+    // Made before the atexit handler, so it outlives it: the handler shuts
+    // down what is left open on it.
+    engine::instance();
     std::atexit([] { std::thread([] { holder->shutdown(); }).join(); });
     return true;
   }();
   (void)started;
   return *holder->sys;
 }
+
+bool shutdown(engine& eng, std::chrono::milliseconds grace) {
+  if (grace.count() <= 0)
+    throw std::invalid_argument("pants::shutdown: the grace time must be positive, not " +
+                                std::to_string(grace.count()) + " ms");
+  if (eng.polling_in_this_thread())
+    throw state_error("pants::shutdown: called on the thread that polls the engine (a handler "
+                      "run there, or the engine thread): it would wait for itself; call it "
+                      "after start() returns, or from another thread");
+  auto env = detail::environment::of(eng);
+  if (!env.is_default())
+    throw state_error("pants::shutdown: a mock engine's channels are closed with close() and "
+                      "run by the mock");
+  auto& actors = env.actors();
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + grace;
+  // How often a channel made meanwhile is looked for (and, polling, how
+  // long one wait for I/O lasts: an on_close on a worker wakes no poll).
+  constexpr auto slice = std::chrono::milliseconds(5);
+  if (eng.polling()) {
+    eng.post([&eng] { eng.cancel_timers(); });
+    bool gone = false;
+    do {
+      actors.close_on(eng);
+      gone = actors.wait_gone(eng, std::min(deadline, clock::now() + slice));
+    } while (!gone && clock::now() < deadline);
+    eng.stop();
+    return gone;
+  }
+  eng.cancel_timers();
+  bool gone = false;
+  do { // at least one iteration: it closes the descriptors
+    actors.close_on(eng);
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
+    eng.poll(std::clamp(left, std::chrono::milliseconds(0), slice));
+    gone = actors.count_on(eng) == 0;
+  } while (!gone && clock::now() < deadline);
+  return gone;
+}
+
+bool shutdown(std::chrono::milliseconds grace) { return shutdown(engine::instance(), grace); }
 
 namespace detail {
 

@@ -1,4 +1,5 @@
 #include "pants/actors/stream.hpp"
+#include "pants/engine/log.hpp"
 
 #include "pants/actors/detail/actor_sink.hpp"
 #include "pants/actors/detail/connection_list.hpp"
@@ -45,7 +46,10 @@ std::shared_ptr<event_sink> stream::spawn_actor() {
   auto spawned = detail::spawn_channel_actor<detail::stream_actor>(
       env_, engine_, detail::shared_self(*this, "channel"), *this, env_.actors());
   actor_ = spawned.actor;
-  env_.actors().add(actor_);
+  env_.actors().add(actor_, engine_, [w = weak_from_this()] {
+    if (auto owner = w.lock())
+      owner->close();
+  });
   return std::move(spawned.sink);
 }
 
@@ -292,8 +296,7 @@ void stream::log_error(const char* what, const net_error& e) {
   auto srv = server_.lock();
   if (srv ? !srv->connection_errors_.admit(engine().clock().now(), ordinary, more) : ordinary)
     return;
-  std::fprintf(stderr, "pants: %s on %s: %s%s\n", what, remote_address().c_str(), e.message.c_str(),
-               more.c_str());
+  log(log_level::warning, std::string(what) + " on " + remote_address() + ": " + e.message + more);
 }
 
 // -- actor side ---------------------------------------------------------------

@@ -1,4 +1,5 @@
 #include "pants/actors/stream_server.hpp"
+#include "pants/engine/log.hpp"
 
 #include "pants/actors/detail/actor_sink.hpp"
 #include "pants/actors/detail/connection_list.hpp"
@@ -63,7 +64,10 @@ void stream_server::listen_on(const endpoint& where, int backlog) {
     throw;
   }
   actor_ = a;
-  env_.actors().add(a);
+  env_.actors().add(a, engine_, [w = weak_from_this()] {
+    if (auto owner = w.lock())
+      owner->close();
+  });
   port_ = listener_->local().port();
   if (auto max = max_connections_.load())
     listener_->limit(max);
@@ -161,7 +165,7 @@ std::shared_ptr<stream> stream_server::adopt(int fd) {
 void stream_server::on_accept(int fd, const std::string&) { adopt(fd); }
 
 void stream_server::on_error(const std::exception& e) {
-  std::fprintf(stderr, "pants: a server handler threw: %s\n", e.what());
+  log(log_level::error, std::string("a server handler threw: ") + e.what());
 }
 
 template <class F> void stream_server::guarded(F&& f) {

@@ -1,4 +1,5 @@
 #include "pants/asyncore/dispatcher.hpp"
+#include "pants/engine/log.hpp"
 
 #include "pants/channels/errors.hpp"
 #include "pants/channels/os_errors.hpp" // would_block, retry_on_eintr
@@ -410,8 +411,8 @@ void dispatcher::handle_events(std::uint32_t events) {
   } catch (const exit_now&) {
     throw;
   } catch (...) {
-    std::fprintf(stderr, "error: handle_error of %s threw (%s); closing it\n", repr().c_str(),
-                 describe_current().c_str());
+    pants::log(log_level::error,
+               "handle_error of " + repr() + " threw (" + describe_current() + "); closing it");
     close();
   }
 }
@@ -432,12 +433,17 @@ std::string dispatcher::repr() const {
 }
 
 void dispatcher::log(const std::string& message) const {
-  std::fprintf(stderr, "log: %s\n", message.c_str());
+  pants::log(log_level::info, "log: " + message);
 }
 
+// Through the library's log sink, at the level the type names.
 void dispatcher::log_info(const std::string& message, const std::string& type) {
-  if (ignore_log_types.count(type) == 0)
-    std::fprintf(stderr, "%s: %s\n", type.c_str(), message.c_str());
+  if (ignore_log_types.count(type) != 0)
+    return;
+  auto level = type == "error"     ? log_level::error
+               : type == "warning" ? log_level::warning
+                                   : log_level::info;
+  pants::log(level, type + ": " + message);
 }
 
 // -- dispatcher_with_send -------------------------------------------------------------

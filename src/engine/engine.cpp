@@ -1,4 +1,5 @@
 #include "pants/engine/engine.hpp"
+#include "pants/engine/log.hpp"
 
 #include "pants/engine/relief.hpp"
 
@@ -41,11 +42,7 @@ engine::~engine() {
     std::lock_guard<std::mutex> guard(anchor_->mtx);
     anchor_->eng = nullptr; // timers firing from now on find no engine
   }
-  for (auto* records : {&loops_, &prepares_})
-    for (auto& r : *records)
-      r->cancel();
-  if (timed_)
-    timed_->cancel_all();
+  cancel_timers();
   table_.clear(); // handlers close their own descriptors
   ::close(wake_fd_);
 }
@@ -57,6 +54,27 @@ engine& engine::instance() {
 
 bool engine::in_engine_thread() const noexcept {
   return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+}
+
+bool engine::polling() const noexcept {
+  return running_.load() || poller_.load(std::memory_order_relaxed) != std::thread::id{};
+}
+
+bool engine::polling_in_this_thread() const noexcept {
+  auto here = std::this_thread::get_id();
+  return owner_.load(std::memory_order_relaxed) == here ||
+         poller_.load(std::memory_order_relaxed) == here;
+}
+
+void engine::cancel_timers() {
+  PANTS_ASSERT_IN_LOOP(*this);
+  for (auto* records : {&loops_, &prepares_}) {
+    for (auto& r : *records)
+      r->cancel();
+    records->clear();
+  }
+  if (timed_)
+    timed_->cancel_all();
 }
 
 void engine::assert_in_loop(const char* member) const noexcept {
@@ -136,10 +154,10 @@ void engine::run_posted() {
     try {
       task();
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "pants: engine task threw: %s\n", e.what());
+      log(log_level::error, std::string("engine task threw: ") + e.what());
     } catch (...) {
       // Escaping here would leave this batch half-run, to be run again.
-      std::fprintf(stderr, "pants: engine task threw a non-standard exception\n");
+      log(log_level::error, "engine task threw a non-standard exception");
     }
   }
   running_tasks_.clear();
@@ -174,6 +192,7 @@ void engine::observe_iteration_end(iteration_observer& obs) noexcept {
 
 void engine::poll(std::chrono::milliseconds timeout) {
   auto previous = owner_.exchange(std::this_thread::get_id());
+  auto previous_poller = poller_.exchange(std::this_thread::get_id());
   // Read once: an observer installed meanwhile is told from the next
   // iteration, so its two calls always pair up.
   auto* observer = observer_ptr_.load(std::memory_order_acquire);
@@ -181,15 +200,17 @@ void engine::poll(std::chrono::milliseconds timeout) {
     engine& eng;
     iteration_observer* obs;
     std::thread::id previous;
+    std::thread::id previous_poller;
     ~ends_guard() {
       if (obs != nullptr)
         eng.observe_iteration_end(*obs);
       eng.owner_ = previous;
+      eng.poller_ = previous_poller;
     }
   };
   if (observer != nullptr)
     observer->iteration_begins();
-  ends_guard ends{*this, observer, previous};
+  ends_guard ends{*this, observer, previous, previous_poller};
   poll_once(timeout, observer);
 }
 
@@ -310,9 +331,10 @@ void engine::dispatch(const ready_event& ev) {
   try {
     handler->handle_io(ev.events);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "pants: I/O handler for fd %d threw: %s\n", fd, e.what());
+    log(log_level::error, "I/O handler for fd " + std::to_string(fd) + " threw: " + e.what());
   } catch (...) {
-    std::fprintf(stderr, "pants: I/O handler for fd %d threw a non-standard exception\n", fd);
+    log(log_level::error,
+        "I/O handler for fd " + std::to_string(fd) + " threw a non-standard exception");
   }
 }
 

@@ -110,6 +110,21 @@ public:
   /// True when called from the thread currently inside `start()`/`poll()`.
   bool in_engine_thread() const noexcept;
 
+  /// True while a thread is inside `start()` or `poll()`, also while the
+  /// actors layer runs handlers at the end of an iteration (when
+  /// `in_engine_thread()` is false). Safe from any thread.
+  bool polling() const noexcept;
+
+  /// True when the calling thread is inside `start()` or `poll()` (in a
+  /// handler run at the end of an iteration too). Safe from any thread.
+  bool polling_in_this_thread() const noexcept;
+
+  /// Cancels every loop, prepare, defer and cycle made on this engine (what
+  /// its destructor does; `pants::shutdown` does it too). A callback is not
+  /// touched: it runs at the next iteration. Must be called in the engine
+  /// thread.
+  void cancel_timers();
+
   /// Queues `task` to run in the engine thread at the next iteration, in
   /// order with other posted tasks. Safe from any thread.
   void post(std::function<void()> task);
@@ -311,6 +326,9 @@ private:
   static constexpr std::int64_t no_deadline = std::numeric_limits<std::int64_t>::max();
   std::atomic<std::int64_t> empty_deadline_{no_deadline};
   std::atomic<std::thread::id> owner_{};
+  /// The thread inside poll(), for the whole call (owner_ is cleared while
+  /// the observer runs handlers at the end of an iteration).
+  std::atomic<std::thread::id> poller_{};
 };
 
 } // namespace pants

@@ -1,4 +1,5 @@
 #include "pants/engine/relief.hpp"
+#include "pants/engine/log.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -90,7 +91,7 @@ void engine::relief::take_over(engine& eng) {
     while (phase.load() == relieved && !eng.stop_requested_.load())
       eng.poll_once(std::chrono::milliseconds(-1), nullptr);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "pants: the engine's relief thread stops polling: %s\n", e.what());
+    log(log_level::error, std::string("the engine's relief thread stops polling: ") + e.what());
   }
   eng.owner_ = std::thread::id{};
   expected = relieved;

@@ -1,4 +1,5 @@
 #include "pants/engine/signals.hpp"
+#include "pants/engine/log.hpp"
 
 #include "pants/engine/engine.hpp"
 
@@ -82,9 +83,9 @@ public:
       if (fn_)
         fn_();
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "pants: the stop_on_signals hook threw: %s\n", e.what());
+      log(log_level::error, std::string("the stop_on_signals hook threw: ") + e.what());
     } catch (...) {
-      std::fprintf(stderr, "pants: the stop_on_signals hook threw a non-standard exception\n");
+      log(log_level::error, "the stop_on_signals hook threw a non-standard exception");
     }
     eng_.stop_when_empty(grace_);
   }

@@ -1,4 +1,5 @@
 #include "pants/engine/timer.hpp"
+#include "pants/engine/log.hpp"
 
 #include "pants/engine/timer_queue.hpp"
 
@@ -25,13 +26,13 @@ bool timer_record::run(const error_handler& on_error) {
     if (on_error)
       on_error(e);
     else
-      std::fprintf(stderr, "pants: a timer threw: %s\n", e.what());
+      log(log_level::error, std::string("a timer threw: ") + e.what());
   } catch (...) {
     // As a channel's handlers do: on_error hears of these too.
     if (on_error)
       on_error(std::runtime_error("a timer threw an exception not derived from std::exception"));
     else
-      std::fprintf(stderr, "pants: a timer threw a non-standard exception\n");
+      log(log_level::error, "a timer threw a non-standard exception");
   }
   --runs_on_this_thread;
   runner_ = std::thread::id{};

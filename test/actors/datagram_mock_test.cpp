@@ -7,6 +7,7 @@
 #include "pants/actors/behavior_datagram.hpp"
 #include "pants/actors/datagram.hpp"
 #include "pants/channels/errors.hpp"
+#include "support/log_capture.hpp"
 #include "support/tracking.hpp"
 
 #define BOOST_TEST_MODULE datagram_mock
@@ -100,6 +101,20 @@ BOOST_AUTO_TEST_CASE(datagrams_over_64_kib_are_refused_both_ways_as_on_a_real_so
   net.receive(std::string(64 * 1024, 'y'), "192.0.2.1:1"); // the largest that fits
   run();
   BOOST_TEST(net.sent().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_default_error_log_goes_through_the_log_sink_as_a_warning) {
+  pants::test::log_capture logged;
+  auto d = make<datagram>(); // the default handlers
+  d->listen(5000);
+  run();
+  auto net = mock.peer(*d);
+  net.receive(std::string(64 * 1024 + 1, 'x'), "192.0.2.1:1"); // dropped with a read error
+  run();
+  auto entries = logged.entries();
+  BOOST_REQUIRE(entries.size() == 1u);
+  BOOST_TEST((entries[0].first == log_level::warning));
+  BOOST_TEST(entries[0].second.rfind("read error on datagram ", 0) == 0, entries[0].second);
 }
 
 BOOST_AUTO_TEST_CASE(the_default_error_log_writes_at_most_one_line_a_second_and_counts_the_rest) {

@@ -8,6 +8,7 @@
 #include "pants/actors/stream.hpp"
 #include "pants/actors/stream_server.hpp"
 #include "pants/channels/errors.hpp"
+#include "support/log_capture.hpp"
 
 #define BOOST_TEST_MODULE stream_mock
 #include <boost/test/unit_test.hpp>
@@ -78,6 +79,22 @@ behavior_stream::factory logging_behavior(strings& log) {
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(stream_mock, mock_fixture)
+
+BOOST_AUTO_TEST_CASE(a_handler_exception_without_on_error_goes_to_the_log_sink) {
+  struct thrower : connection {
+    using connection::connection;
+    void on_read(std::string_view) override { throw std::runtime_error("bad frame"); }
+  };
+  pants::test::log_capture logged;
+  auto [c, peer] = accept<thrower>();
+  peer.send("x");
+  run();
+  auto entries = logged.entries();
+  BOOST_REQUIRE(entries.size() == 1u);
+  BOOST_TEST((entries[0].first == log_level::error));
+  BOOST_TEST(entries[0].second == "a channel handler threw: bad frame");
+  BOOST_TEST(!c->closed()); // the channel goes on
+}
 
 BOOST_AUTO_TEST_CASE(a_string_delimiter_splits_frames_across_any_chunking) {
   auto [c, peer] = accept<logged>();

@@ -1,4 +1,5 @@
 #include "pants/actors/detail/channel_base.hpp"
+#include "pants/engine/log.hpp"
 
 #include "pants/channels/errors.hpp"
 #include "pants/channels/messages.hpp"
@@ -16,7 +17,7 @@ namespace pants::detail {
 channel_base::~channel_base() = default;
 
 void channel_base::on_error(const std::exception& e) {
-  std::fprintf(stderr, "pants: a channel handler threw: %s\n", e.what());
+  log(log_level::error, std::string("a channel handler threw: ") + e.what());
 }
 
 // on_error is user code too: it must not take the actor down either.
@@ -24,7 +25,7 @@ void channel_base::report(const std::exception& e) noexcept {
   try {
     on_error(e);
   } catch (...) {
-    std::fprintf(stderr, "pants: on_error threw while handling: %s\n", e.what());
+    log(log_level::error, std::string("on_error threw while handling: ") + e.what());
   }
 }
 
