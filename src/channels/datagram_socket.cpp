@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <netinet/in.h>
+#include <new>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -145,9 +146,19 @@ void datagram_socket::on_readable() {
       continue;
     }
     auto size = static_cast<std::size_t>(n);
+    std::string bytes;
+    try {
+      bytes.assign(buf, size);
+    } catch (const std::bad_alloc&) {
+      // That datagram is lost, as one dropped on the way; the socket goes on.
+      report(read_error_msg{os_net_error(ENOMEM, "a datagram of " + std::to_string(size) +
+                                                     " bytes from " + describe(from) +
+                                                     " was dropped")});
+      continue;
+    }
     if (credit_.charge(size))
       update_interest();
-    report(packet_msg{std::string(buf, size), from});
+    report(packet_msg{std::move(bytes), from});
   }
 }
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <new>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -133,7 +134,8 @@ void stream_socket::start_connect() {
     }
     set_nodelay(fd, target.family());
     int rc = ::connect(fd, target.data(), target.size());
-    if (rc == 0 || errno == EINPROGRESS) {
+    // An interrupted connect goes on in the background, as EINPROGRESS does.
+    if (rc == 0 || errno == EINPROGRESS || errno == EINTR) {
       {
         std::lock_guard<std::mutex> guard(mtx_);
         fd_ = fd;
@@ -213,9 +215,18 @@ void stream_socket::on_readable() {
   ssize_t n = retry_on_eintr([&] { return ::read(fd_, buf, sizeof buf); });
   if (n > 0) {
     auto size = static_cast<std::size_t>(n);
+    chunk_msg chunk;
+    try {
+      chunk.bytes = chunk_pool::take(buf, size);
+    } catch (const std::bad_alloc&) {
+      // Read, but nowhere to keep them: the stream would have a hole in
+      // it, so it ends (on_read_error ENOMEM, then on_close).
+      fail(true, ENOMEM);
+      return;
+    }
     if (credit_.charge(size))
       update_interest();
-    report(chunk_msg{chunk_pool::take(buf, size)});
+    report(std::move(chunk));
   } else if (n == 0) {
     if (eof_)
       return;
