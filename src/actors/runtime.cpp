@@ -153,7 +153,7 @@ bool shutdown(engine& eng, std::chrono::milliseconds grace) {
   if (grace.count() <= 0)
     throw std::invalid_argument("pants::shutdown: the grace time must be positive, not " +
                                 std::to_string(grace.count()) + " ms");
-  if (eng.polling_in_this_thread())
+  if (eng.polled_by_this_thread())
     throw state_error("pants::shutdown: called on the thread that polls the engine (a handler "
                       "run there, or the engine thread): it would wait for itself; call it "
                       "after start() returns, or from another thread");
@@ -167,8 +167,10 @@ bool shutdown(engine& eng, std::chrono::milliseconds grace) {
   // How often a channel made meanwhile is looked for (and, polling, how
   // long one wait for I/O lasts: an on_close on a worker wakes no poll).
   constexpr auto slice = std::chrono::milliseconds(5);
-  if (eng.polling()) {
-    eng.post([&eng] { eng.cancel_timers(); });
+  // Posted, also when this thread polls below: after the loops and
+  // prepares whose adding is still queued.
+  eng.post([&eng] { eng.cancel_timers(); });
+  if (eng.polled()) {
     bool gone = false;
     do {
       actors.close_on(eng);
@@ -177,9 +179,8 @@ bool shutdown(engine& eng, std::chrono::milliseconds grace) {
     eng.stop();
     return gone;
   }
-  eng.cancel_timers();
   bool gone = false;
-  do { // at least one iteration: it closes the descriptors
+  do { // at least one iteration: it runs the closes and the cancel
     actors.close_on(eng);
     auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
     eng.poll(std::clamp(left, std::chrono::milliseconds(0), slice));

@@ -56,11 +56,11 @@ bool engine::in_engine_thread() const noexcept {
   return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id();
 }
 
-bool engine::polling() const noexcept {
+bool engine::polled() const noexcept {
   return running_.load() || poller_.load(std::memory_order_relaxed) != std::thread::id{};
 }
 
-bool engine::polling_in_this_thread() const noexcept {
+bool engine::polled_by_this_thread() const noexcept {
   auto here = std::this_thread::get_id();
   return owner_.load(std::memory_order_relaxed) == here ||
          poller_.load(std::memory_order_relaxed) == here;

@@ -113,11 +113,11 @@ public:
   /// True while a thread is inside `start()` or `poll()`, also while the
   /// actors layer runs handlers at the end of an iteration (when
   /// `in_engine_thread()` is false). Safe from any thread.
-  bool polling() const noexcept;
+  bool polled() const noexcept;
 
   /// True when the calling thread is inside `start()` or `poll()` (in a
   /// handler run at the end of an iteration too). Safe from any thread.
-  bool polling_in_this_thread() const noexcept;
+  bool polled_by_this_thread() const noexcept;
 
   /// Cancels every loop, prepare, defer and cycle made on this engine (what
   /// its destructor does; `pants::shutdown` does it too). A callback is not

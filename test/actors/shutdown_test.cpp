@@ -75,7 +75,7 @@ struct fixture {
   ~fixture() {
     release_handlers();
     // What a failed test left open closes before the engine goes.
-    if (!eng.polling())
+    if (!eng.polled())
       pants::shutdown(eng);
   }
 
