@@ -122,6 +122,7 @@ BOOST_AUTO_TEST_CASE(quickstart_refuses_bad_arguments_with_its_usage_and_exit_2)
                                                   {"echo", "1", "2"},
                                                   {"test", "now"},
                                                   {"sanitize", "x"},
+                                                  {"tsan", "x"},
                                                   {"fuzz", "x"}};
   for (const auto& args : bad) {
     std::string shown;
@@ -129,7 +130,7 @@ BOOST_AUTO_TEST_CASE(quickstart_refuses_bad_arguments_with_its_usage_and_exit_2)
       shown += "'" + a + "' ";
     auto run = quickstart(args);
     BOOST_TEST(run.status == "exit 2", shown);
-    BOOST_TEST(run.err.find("usage: ./quickstart echo [PORT] | test | sanitize | fuzz") !=
+    BOOST_TEST(run.err.find("usage: ./quickstart echo [PORT] | test | sanitize | tsan | fuzz") !=
                    std::string::npos,
                shown << run.err);
     BOOST_TEST(run.out.empty(), shown << "printed " << run.out); // nothing installed or built
@@ -139,7 +140,7 @@ BOOST_AUTO_TEST_CASE(quickstart_refuses_bad_arguments_with_its_usage_and_exit_2)
 BOOST_AUTO_TEST_CASE(quickstart_help_prints_the_usage_and_exits_0) {
   auto run = quickstart({"--help"});
   BOOST_TEST(run.status == "exit 0");
-  BOOST_TEST(run.out.find("usage: ./quickstart echo [PORT] | test | sanitize | fuzz") == 0u,
+  BOOST_TEST(run.out.find("usage: ./quickstart echo [PORT] | test | sanitize | tsan | fuzz") == 0u,
              run.out);
   BOOST_TEST(run.err.empty(), run.err);
 }

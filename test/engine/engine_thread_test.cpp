@@ -88,7 +88,7 @@ struct blocking_observer : iteration_observer {
   std::promise<void> blocked_promise, release_promise;
   std::shared_future<void> release = release_promise.get_future().share();
   std::atomic<bool> released_in_time{false};
-  std::thread::id end_thread;
+  std::atomic<std::thread::id> end_thread{};
   engine* eng = nullptr;
 
   void iteration_begins() noexcept override { ++begins; }
