@@ -84,6 +84,10 @@ private:
   std::weak_ptr<timer_queue> queue_;
   clock::duration delay_{0}; // as made; zero for callbacks and loops
   std::size_t slot_ = unqueued;
+  std::uint64_t seq_ = 0; // the order its deadline was set in: FIFO on ties
+  // The queue's hold on this record while it is in the heap (the heap
+  // itself holds plain pointers, so its slots stay small).
+  std::shared_ptr<timer_record> queued_;
   clock::time_point restart_due_{}; // set by a restart while running
   bool restart_pending_ = false;
 };

@@ -30,6 +30,13 @@ std::shared_ptr<timer_record> timer_queue::add(std::function<void()> fn, clock::
   return r;
 }
 
+timer_queue::~timer_queue() {
+  for (auto& s : heap_) { // the records' holds on themselves
+    s.rec->slot_ = timer_record::finished;
+    auto drop = std::move(s.rec->queued_);
+  }
+}
+
 void timer_queue::woken(clock::time_point at) {
   std::lock_guard<std::mutex> guard(mtx_);
   if (auto it = asked_.find(at); it != asked_.end())
@@ -71,15 +78,18 @@ void timer_queue::run_due(const timer_record::error_handler& on_error) {
 }
 
 void timer_queue::cancel_all() {
-  std::vector<slot> all;
+  std::vector<std::shared_ptr<timer_record>> all;
   {
     std::lock_guard<std::mutex> guard(mtx_);
-    all.swap(heap_);
-    for (auto& s : all)
+    all.reserve(heap_.size());
+    for (auto& s : heap_) {
       s.rec->slot_ = timer_record::finished;
+      all.push_back(std::move(s.rec->queued_));
+    }
+    heap_.clear();
   }
-  for (auto& s : all)
-    s.rec->cancel();
+  for (auto& r : all)
+    r->cancel();
 }
 
 std::size_t timer_queue::size() const {
@@ -120,12 +130,13 @@ bool timer_queue::restart(const std::shared_ptr<timer_record>& rec, clock::durat
       r.slot_ = timer_record::unqueued;
     } else {
       auto i = r.slot_;
-      slot s{due, next_seq_++, std::move(heap_[i].rec)};
+      r.seq_ = next_seq_++;
       r.due_ = due;
-      if (i > 0 && before(s, heap_[(i - 1) / 2]))
-        sift_up(i, std::move(s));
+      slot s{due, &r};
+      if (i > 0 && before(s, heap_[(i - 1) / arity]))
+        sift_up(i, s);
       else
-        sift_down(i, std::move(s));
+        sift_down(i, s);
     }
     at = needed_wake();
   }
@@ -136,54 +147,59 @@ bool timer_queue::restart(const std::shared_ptr<timer_record>& rec, clock::durat
 // -- the heap (under mtx_) ----------------------------------------------------------
 
 void timer_queue::push(std::shared_ptr<timer_record> r, clock::time_point due) {
-  r->due_ = due;
+  auto* rec = r.get();
+  rec->due_ = due;
+  rec->seq_ = next_seq_++;
+  rec->queued_ = std::move(r);
   heap_.emplace_back();
-  sift_up(heap_.size() - 1, slot{due, next_seq_++, std::move(r)});
+  sift_up(heap_.size() - 1, slot{due, rec});
 }
 
 std::shared_ptr<timer_record> timer_queue::take(std::size_t i) {
-  auto out = std::move(heap_[i].rec);
-  slot last = std::move(heap_.back());
+  auto out = std::move(heap_[i].rec->queued_);
+  slot last = heap_.back();
   heap_.pop_back();
   if (i < heap_.size()) {
-    if (i > 0 && before(last, heap_[(i - 1) / 2]))
-      sift_up(i, std::move(last));
+    if (i > 0 && before(last, heap_[(i - 1) / arity]))
+      sift_up(i, last);
     else
-      sift_down(i, std::move(last));
+      sift_down(i, last);
   }
   return out;
 }
 
 void timer_queue::place(std::size_t i, slot s) {
   s.rec->slot_ = i;
-  heap_[i] = std::move(s);
+  heap_[i] = s;
 }
 
 void timer_queue::sift_up(std::size_t i, slot s) {
   while (i > 0) {
-    auto parent = (i - 1) / 2;
+    auto parent = (i - 1) / arity;
     if (!before(s, heap_[parent]))
       break;
-    place(i, std::move(heap_[parent]));
+    place(i, heap_[parent]);
     i = parent;
   }
-  place(i, std::move(s));
+  place(i, s);
 }
 
 void timer_queue::sift_down(std::size_t i, slot s) {
   auto n = heap_.size();
   for (;;) {
-    auto child = 2 * i + 1;
-    if (child >= n)
+    auto first = arity * i + 1;
+    if (first >= n)
       break;
-    if (child + 1 < n && before(heap_[child + 1], heap_[child]))
-      ++child;
-    if (!before(heap_[child], s))
+    auto best = first;
+    for (auto c = first + 1; c < std::min(first + arity, n); ++c)
+      if (before(heap_[c], heap_[best]))
+        best = c;
+    if (!before(heap_[best], s))
       break;
-    place(i, std::move(heap_[child]));
-    i = child;
+    place(i, heap_[best]);
+    i = best;
   }
-  place(i, std::move(s));
+  place(i, s);
 }
 
 timer_queue::clock::time_point timer_queue::needed_wake() {
