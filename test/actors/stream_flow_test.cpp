@@ -15,6 +15,7 @@
 #define BOOST_TEST_MODULE stream_flow
 #include <boost/test/unit_test.hpp>
 
+#include "support/descriptors.hpp"
 #include "support/family.hpp"
 #include "support/probe.hpp"
 
@@ -296,6 +297,7 @@ private:
 // listener's family.
 BOOST_AUTO_TEST_CASE(out_of_descriptors_does_not_spin_and_accepting_resumes) {
   auto at = serve(family::ipv4, echo);
+  auto sockets_before = open_socket_count();
   // The clients' sockets exist before the limit drops; connect() needs no
   // new descriptor.
   std::vector<std::unique_ptr<raw_client>> clients;
@@ -330,9 +332,14 @@ BOOST_AUTO_TEST_CASE(out_of_descriptors_does_not_spin_and_accepting_resumes) {
   }
   clients.clear();
   BOOST_TEST(servers.back()->listening());
-  blocking_client c(at);
-  c.send("back");
-  BOOST_TEST(c.recv_exactly(4) == "back");
+  {
+    blocking_client c(at);
+    c.send("back");
+    BOOST_TEST(c.recv_exactly(4) == "back");
+  }
+  // Every descriptor of the episode is released: the connections turned
+  // away at EMFILE, those accepted after it, and the spare's.
+  BOOST_TEST(eventually([&] { return open_socket_count() == sockets_before; }));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -435,6 +435,7 @@ BOOST_AUTO_TEST_CASE(host_name_that_does_not_resolve_gives_connect_error_then_cl
 }
 
 BOOST_AUTO_TEST_CASE(bad_port_and_empty_host_throw_invalid_argument_and_change_nothing) {
+  auto sockets_before = open_socket_count();
   auto srv = echo_server();
   auto c = line_client();
   BOOST_CHECK_THROW(c->connect("127.0.0.1", 70000), std::invalid_argument);
@@ -454,6 +455,7 @@ BOOST_AUTO_TEST_CASE(bad_port_and_empty_host_throw_invalid_argument_and_change_n
   srv->close();
   settle();
   BOOST_TEST(count_prefix(clog.snapshot(), "connect_error") == 0u);
+  BOOST_TEST(open_socket_count() == sockets_before); // the refused calls opened nothing
 }
 
 BOOST_AUTO_TEST_CASE(connect_twice_throws_state_error_and_the_first_connection_goes_on) {
