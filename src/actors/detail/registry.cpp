@@ -35,8 +35,10 @@ void registry::close_on(const engine& eng) {
   {
     std::lock_guard<std::mutex> guard(mtx_);
     for (auto& [id, e] : actors_)
-      if (e.eng == &eng)
+      if (e.eng == &eng && !e.closing) {
+        e.closing = true; // once: a later call closes only what was made since
         closes.push_back(e.close);
+      }
   }
   for (auto& close : closes)
     close();

@@ -30,7 +30,8 @@ public:
   /// Forgets `a` (its last handler, `on_close`, has returned).
   void remove(caf::actor_id id);
 
-  /// Closes every tracked channel and server on `eng` (outside the lock).
+  /// Closes every tracked channel and server on `eng` not closed by an
+  /// earlier call (outside the lock).
   void close_on(const engine& eng);
 
   /// Waits until nothing on `eng` is tracked, or `deadline`; returns
@@ -51,6 +52,7 @@ private:
     caf::actor actor;
     const engine* eng;
     std::function<void()> close;
+    bool closing = false; // close_on called `close`
   };
   std::size_t count_locked(const engine& eng) const;
 
