@@ -18,7 +18,7 @@ class clock_service;
 namespace detail {
 
 /// The deadlines of one owner's `defer`s and `cycle`s (an engine's, or one
-/// channel's): a binary heap ordered by deadline, then by the order the
+/// channel's): a 4-ary heap ordered by deadline, then by the order the
 /// deadlines were set, so equal deadlines run in order. Only the earliest
 /// deadline is asked of the clock (`wake`), so scheduling, restarting and
 /// cancelling cost what a heap costs, and a cancelled timer leaves the heap
