@@ -1,7 +1,7 @@
 #include "pants/actors/caf_clock.hpp"
-#include "pants/engine/log.hpp"
 
 #include "pants/actors/runtime.hpp"
+#include "pants/engine/log.hpp"
 
 #include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
@@ -9,8 +9,6 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/mailbox_element.hpp>
 #include <caf/send.hpp>
-
-#include <cstdio>
 
 namespace pants::detail {
 

@@ -1,5 +1,4 @@
 #include "pants/actors/datagram.hpp"
-#include "pants/engine/log.hpp"
 
 #include "pants/actors/detail/actor_sink.hpp"
 #include "pants/actors/detail/datagram_actor.hpp"
@@ -9,12 +8,12 @@
 #include "pants/channels/errors.hpp"
 #include "pants/channels/socket_factory.hpp"
 #include "pants/engine/engine.hpp"
+#include "pants/engine/log.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
 
 #include <cerrno>
-#include <cstdio>
 
 namespace pants {
 
@@ -31,10 +30,7 @@ void datagram::start() {
     auto spawned = detail::spawn_channel_actor<detail::datagram_actor>(
         env_, engine_, detail::shared_self(*this, "channel"), *this, env_.actors());
     actor_ = spawned.actor;
-    env_.actors().add(actor_, engine_, [w = weak_from_this()] {
-      if (auto owner = w.lock())
-        owner->close();
-    });
+    env_.actors().add(actor_, engine_, weak_from_this());
     socket_.set(env_.sockets().make_datagram(engine_, std::move(spawned.sink), this));
   });
 }

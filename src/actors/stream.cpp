@@ -1,5 +1,4 @@
 #include "pants/actors/stream.hpp"
-#include "pants/engine/log.hpp"
 
 #include "pants/actors/detail/actor_sink.hpp"
 #include "pants/actors/detail/connection_list.hpp"
@@ -12,12 +11,12 @@
 #include "pants/channels/errors.hpp"
 #include "pants/channels/socket_factory.hpp"
 #include "pants/engine/engine.hpp"
+#include "pants/engine/log.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
 
 #include <cerrno>
-#include <cstdio>
 #include <fcntl.h>
 #include <mutex>
 #include <unistd.h>
@@ -46,10 +45,7 @@ std::shared_ptr<event_sink> stream::spawn_actor() {
   auto spawned = detail::spawn_channel_actor<detail::stream_actor>(
       env_, engine_, detail::shared_self(*this, "channel"), *this, env_.actors());
   actor_ = spawned.actor;
-  env_.actors().add(actor_, engine_, [w = weak_from_this()] {
-    if (auto owner = w.lock())
-      owner->close();
-  });
+  env_.actors().add(actor_, engine_, weak_from_this());
   return std::move(spawned.sink);
 }
 

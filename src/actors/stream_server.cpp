@@ -1,5 +1,4 @@
 #include "pants/actors/stream_server.hpp"
-#include "pants/engine/log.hpp"
 
 #include "pants/actors/detail/actor_sink.hpp"
 #include "pants/actors/detail/connection_list.hpp"
@@ -10,10 +9,9 @@
 #include "pants/channels/errors.hpp"
 #include "pants/channels/socket_factory.hpp"
 #include "pants/engine/engine.hpp"
+#include "pants/engine/log.hpp"
 
 #include <caf/actor_system.hpp>
-
-#include <cstdio>
 
 namespace pants {
 
@@ -64,10 +62,7 @@ void stream_server::listen_on(const endpoint& where, int backlog) {
     throw;
   }
   actor_ = a;
-  env_.actors().add(a, engine_, [w = weak_from_this()] {
-    if (auto owner = w.lock())
-      owner->close();
-  });
+  env_.actors().add(a, engine_, weak_from_this());
   port_ = listener_->local().port();
   if (auto max = max_connections_.load())
     listener_->limit(max);

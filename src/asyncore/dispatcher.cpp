@@ -1,12 +1,11 @@
 #include "pants/asyncore/dispatcher.hpp"
-#include "pants/engine/log.hpp"
 
 #include "pants/channels/errors.hpp"
 #include "pants/channels/os_errors.hpp" // would_block, retry_on_eintr
 #include "pants/engine/io_handler.hpp"
+#include "pants/engine/log.hpp"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <cxxabi.h>

@@ -1,6 +1,6 @@
 #include "pants/engine/engine.hpp"
-#include "pants/engine/log.hpp"
 
+#include "pants/engine/log.hpp"
 #include "pants/engine/relief.hpp"
 
 #include <algorithm>

@@ -1,8 +1,8 @@
 #include "pants/engine/relief.hpp"
+
 #include "pants/engine/log.hpp"
 
 #include <chrono>
-#include <cstdio>
 #include <exception>
 
 namespace pants {

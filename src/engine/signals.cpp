@@ -1,12 +1,11 @@
 #include "pants/engine/signals.hpp"
-#include "pants/engine/log.hpp"
 
 #include "pants/engine/engine.hpp"
+#include "pants/engine/log.hpp"
 
 #include <atomic>
 #include <cerrno>
 #include <csignal>
-#include <cstdio>
 #include <exception>
 #include <fcntl.h>
 #include <memory>

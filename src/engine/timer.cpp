@@ -1,9 +1,8 @@
 #include "pants/engine/timer.hpp"
-#include "pants/engine/log.hpp"
 
+#include "pants/engine/log.hpp"
 #include "pants/engine/timer_queue.hpp"
 
-#include <cstdio>
 #include <stdexcept>
 
 namespace pants::detail {

@@ -1,16 +1,14 @@
 #include "pants/actors/detail/channel_base.hpp"
-#include "pants/engine/log.hpp"
 
 #include "pants/channels/errors.hpp"
 #include "pants/channels/messages.hpp"
 #include "pants/engine/engine.hpp"
+#include "pants/engine/log.hpp"
 
 #include <caf/behavior.hpp>
 #include <caf/message_view.hpp>
 #include <caf/result.hpp>
 #include <caf/send.hpp>
-
-#include <cstdio>
 
 namespace pants::detail {
 

@@ -12,7 +12,7 @@ registry& registry::instance() {
   return r;
 }
 
-void registry::add(const caf::actor& a, const engine& eng, std::function<void()> close) {
+void registry::add_entry(const caf::actor& a, const engine& eng, std::function<void()> close) {
   std::lock_guard<std::mutex> guard(mtx_);
   actors_.emplace(a.id(), entry{a, &eng, std::move(close)});
 }

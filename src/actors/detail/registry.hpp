@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 
@@ -24,9 +25,14 @@ class registry {
 public:
   static registry& instance();
 
-  /// Tracks `a`, a channel or server on `eng`; `close` closes it (from any
-  /// thread; it must hold the channel weakly).
-  void add(const caf::actor& a, const engine& eng, std::function<void()> close);
+  /// Tracks `a`, the actor of `owner` (a channel or server on `eng`), which
+  /// `close_on` closes while it lives.
+  template <class T> void add(const caf::actor& a, const engine& eng, std::weak_ptr<T> owner) {
+    add_entry(a, eng, [owner = std::move(owner)] {
+      if (auto o = owner.lock())
+        o->close();
+    });
+  }
   /// Forgets `a` (its last handler, `on_close`, has returned).
   void remove(caf::actor_id id);
 
@@ -54,6 +60,7 @@ private:
     std::function<void()> close;
     bool closing = false; // close_on called `close`
   };
+  void add_entry(const caf::actor& a, const engine& eng, std::function<void()> close);
   std::size_t count_locked(const engine& eng) const;
 
   mutable std::mutex mtx_;
