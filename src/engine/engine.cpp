@@ -259,14 +259,14 @@ std::shared_ptr<clock_service> engine::shared_clock() {
   return clock_;
 }
 
-timer engine::add_callback(std::function<void()> fn) {
+timer engine::add_callback(detail::timer_fn&& fn) {
   auto record = std::make_shared<detail::timer_record>(std::move(fn),
                                                        clock_service::clock::duration{0}, true);
   post([record] { record->run(); });
   return timer(record);
 }
 
-timer engine::add_loop(std::function<void()> fn) {
+timer engine::add_loop(detail::timer_fn&& fn) {
   auto record =
       std::make_shared<detail::timer_record>(std::move(fn), clock_service::clock::duration{0});
   // Joins the loops from the next iteration, even when scheduled by a loop.
@@ -274,7 +274,7 @@ timer engine::add_loop(std::function<void()> fn) {
   return timer(record);
 }
 
-timer engine::add_prepare(std::function<void()> fn) {
+timer engine::add_prepare(detail::timer_fn&& fn) {
   auto record =
       std::make_shared<detail::timer_record>(std::move(fn), clock_service::clock::duration{0});
   post([this, record] { prepares_.push_back(record); });
@@ -294,11 +294,13 @@ void engine::run_each(std::vector<std::shared_ptr<detail::timer_record>>& record
 }
 
 timer engine::add_timed(clock_service::clock::duration delay,
-                        clock_service::clock::duration interval, std::function<void()> fn) {
+                        clock_service::clock::duration interval, detail::timer_fn&& fn) {
   return timer(timed().add(std::move(fn), delay, interval));
 }
 
 detail::timer_queue& engine::timed() {
+  if (auto* q = timed_ready_.load(std::memory_order_acquire))
+    return *q;
   auto clk = shared_clock();
   std::lock_guard<std::mutex> guard(clock_mtx_);
   if (!timed_)
@@ -312,6 +314,7 @@ detail::timer_queue& engine::timed() {
               eng->timed_->run_due();
             });
         });
+  timed_ready_.store(timed_.get(), std::memory_order_release);
   return *timed_;
 }
 

@@ -268,11 +268,11 @@ private:
     std::uint32_t mask = 0;
   };
 
-  timer add_callback(std::function<void()> fn);
-  timer add_loop(std::function<void()> fn);
-  timer add_prepare(std::function<void()> fn);
+  timer add_callback(detail::timer_fn&& fn);
+  timer add_loop(detail::timer_fn&& fn);
+  timer add_prepare(detail::timer_fn&& fn);
   timer add_timed(clock_service::clock::duration delay, clock_service::clock::duration interval,
-                  std::function<void()> fn);
+                  detail::timer_fn&& fn);
   /// The queue of defers and cycles (made with the clock, on first use).
   detail::timer_queue& timed();
   static void run_each(std::vector<std::shared_ptr<detail::timer_record>>& records);
@@ -308,6 +308,7 @@ private:
   std::vector<std::shared_ptr<detail::timer_record>> loops_;
   std::vector<std::shared_ptr<detail::timer_record>> prepares_;
   std::shared_ptr<detail::timer_queue> timed_;
+  std::atomic<detail::timer_queue*> timed_ready_{nullptr}; // timed_, once made: no lock to read
   std::shared_ptr<anchor> anchor_;
 
   // The iteration observer: set once (under observer_mtx_), read by poll()

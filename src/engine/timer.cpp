@@ -19,6 +19,15 @@ bool timer_record::run(const error_handler& on_error) {
     return false;
   runner_ = std::this_thread::get_id();
   ++runs_on_this_thread;
+  struct end_of_run { // also when on_error throws
+    timer_record& r;
+    ~end_of_run() {
+      --runs_on_this_thread;
+      r.runner_ = std::thread::id{};
+      if (r.cancelled_ || r.one_shot_)
+        r.fn_ = nullptr; // done: release what it captured now, not with the handle
+    }
+  } end{*this};
   try {
     fn_();
   } catch (const std::exception& e) {
@@ -33,18 +42,18 @@ bool timer_record::run(const error_handler& on_error) {
     else
       log(log_level::error, "a timer threw a non-standard exception");
   }
-  --runs_on_this_thread;
-  runner_ = std::thread::id{};
-  if (cancelled_ || one_shot_)
-    fn_ = nullptr; // done: release what it captured now, not with the handle
   return !cancelled_;
 }
 
 void timer_record::cancel() {
   if (cancelled_.exchange(true))
     return;
-  if (auto q = queue_.lock())
-    q->remove(*this); // frees the queue's place now, not at the deadline
+  if (auto q = queue_.lock(); q && q->remove(*this)) {
+    // It waited in its queue's heap: not running, and (cancelled) it never
+    // will, so no run can touch the function now. Released here.
+    fn_ = nullptr;
+    return;
+  }
   if (runner_.load() == std::this_thread::get_id())
     return; // from inside the function: run() releases it on return
   // From inside another timer's function: don't wait for a run in progress

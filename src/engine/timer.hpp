@@ -2,21 +2,108 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace pants {
 
 namespace detail {
 
 class timer_queue;
+
+/// A timer's function: a move-only `void()` callable. One that is small
+/// (up to 48 bytes: a lambda with six captured pointers; alignment up to a
+/// pointer's) and moves without
+/// throwing is kept inside the object, and so inside the timer's record: a
+/// timer costs one allocation, not two as with `std::function`. A larger
+/// one goes to the heap.
+class timer_fn {
+public:
+  timer_fn() noexcept = default;
+  template <class F, class D = std::decay_t<F>,
+            class = std::enable_if_t<!std::is_same_v<D, timer_fn> && std::is_invocable_v<D&>>>
+  timer_fn(F&& f) { // NOLINT: converts, as std::function does
+    if constexpr (std::is_constructible_v<bool, const D&>)
+      if (!static_cast<bool>(f))
+        return; // an empty std::function or a null pointer: holds nothing
+    if constexpr (fits<D>) {
+      ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
+      ops_ = &inline_ops<D>;
+    } else {
+      auto* p = new D(std::forward<F>(f));
+      ::new (static_cast<void*>(buf_)) D*(p);
+      ops_ = &heap_ops<D>;
+    }
+  }
+  timer_fn(timer_fn&& other) noexcept { take(other); }
+  timer_fn& operator=(timer_fn&& other) noexcept {
+    if (this != &other) {
+      reset();
+      take(other);
+    }
+    return *this;
+  }
+  timer_fn& operator=(std::nullptr_t) noexcept {
+    reset();
+    return *this;
+  }
+  timer_fn(const timer_fn&) = delete;
+  timer_fn& operator=(const timer_fn&) = delete;
+  ~timer_fn() { reset(); }
+
+  explicit operator bool() const noexcept { return ops_ != nullptr; }
+  /// Calls the function; it must hold one.
+  void operator()() { ops_->call(buf_); }
+
+private:
+  static constexpr std::size_t capacity = 48;
+  struct operations {
+    void (*call)(void*);
+    void (*move)(void* from, void* to) noexcept; // constructs in `to`, destroys `from`
+    void (*destroy)(void*) noexcept;
+  };
+  template <class D>
+  static constexpr bool
+      fits = sizeof(D) <= capacity &&
+             alignof(D) <= alignof(void*) && std::is_nothrow_move_constructible_v<D>;
+  template <class D>
+  static constexpr operations inline_ops{[](void* p) { (*static_cast<D*>(p))(); },
+                                         [](void* from, void* to) noexcept {
+                                           ::new (to) D(std::move(*static_cast<D*>(from)));
+                                           static_cast<D*>(from)->~D();
+                                         },
+                                         [](void* p) noexcept { static_cast<D*>(p)->~D(); }};
+  template <class D>
+  static constexpr operations heap_ops{
+      [](void* p) { (**static_cast<D**>(p))(); },
+      [](void* from, void* to) noexcept { ::new (to) D*(*static_cast<D**>(from)); },
+      [](void* p) noexcept { delete *static_cast<D**>(p); }};
+
+  void take(timer_fn& other) noexcept {
+    ops_ = std::exchange(other.ops_, nullptr);
+    if (ops_)
+      ops_->move(other.buf_, buf_);
+  }
+  void reset() noexcept {
+    // Empty first: what the function's captures do as they are destroyed
+    // finds it gone.
+    if (auto* o = std::exchange(ops_, nullptr))
+      o->destroy(buf_);
+  }
+
+  alignas(void*) unsigned char buf_[capacity];
+  const operations* ops_ = nullptr;
+};
 
 /// One scheduled function (Pants' callback, loop, defer or cycle) and its
 /// cancellation state, shared by the handle and whoever runs it.
@@ -33,7 +120,7 @@ public:
 
   /// `interval` is zero except for a cycle. A `one_shot` record (callback,
   /// defer) releases its function, and what it captured, after its run.
-  timer_record(std::function<void()> fn, clock::duration interval, bool one_shot = false)
+  timer_record(timer_fn&& fn, clock::duration interval, bool one_shot = false)
       : fn_(std::move(fn)), interval_(interval), one_shot_(one_shot) {}
 
   /// Runs the function unless cancelled; an exception it throws goes to
@@ -74,11 +161,9 @@ private:
   static constexpr std::size_t finished = static_cast<std::size_t>(-3);
 
   std::mutex run_mtx_;
-  std::atomic<bool> cancelled_{false};
   std::atomic<std::thread::id> runner_{};
-  std::function<void()> fn_;
+  timer_fn fn_;
   clock::duration interval_;
-  bool one_shot_;
   clock::time_point due_{};
   // A defer's or cycle's queue and its place there, under the queue's lock.
   std::weak_ptr<timer_queue> queue_;
@@ -89,7 +174,10 @@ private:
   // itself holds plain pointers, so its slots stay small).
   std::shared_ptr<timer_record> queued_;
   clock::time_point restart_due_{}; // set by a restart while running
-  bool restart_pending_ = false;
+  std::atomic<bool> cancelled_{false};
+  // Set under the queue's lock, read without it before a batched run.
+  std::atomic<bool> restart_pending_{false};
+  bool one_shot_;
 };
 
 } // namespace detail
@@ -136,8 +224,9 @@ private:
 namespace detail {
 
 /// Binds `args` (copied or moved now) to `f`; each run passes the bound
-/// values on, as Pants does.
-template <class F, class... Args> std::function<void()> bind_timer(F&& f, Args&&... args) {
+/// values on, as Pants does. Move-only values (a std::unique_ptr) may be
+/// bound: they stay with the timer, which lends them to each run.
+template <class F, class... Args> timer_fn bind_timer(F&& f, Args&&... args) {
   static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&...>,
                 "pants: this timer function cannot be called with the arguments given after it: "
                 "each run calls f(args...), so f needs one parameter per argument (none for none)");

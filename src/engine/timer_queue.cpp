@@ -2,6 +2,8 @@
 
 #include "pants/engine/clock_service.hpp"
 
+#include <algorithm>
+
 namespace pants::detail {
 
 namespace {
@@ -9,7 +11,7 @@ constexpr auto no_wake = std::chrono::steady_clock::time_point::min();
 constexpr auto never = std::chrono::steady_clock::duration::max();
 } // namespace
 
-std::shared_ptr<timer_record> timer_queue::add(std::function<void()> fn, clock::duration delay,
+std::shared_ptr<timer_record> timer_queue::add(timer_fn&& fn, clock::duration delay,
                                                clock::duration interval) {
   // Not one-shot for the record itself: after a defer's run this queue
   // releases the function, unless the run restarted it.
@@ -48,33 +50,67 @@ void timer_queue::run_due(const timer_record::error_handler& on_error) {
   if (!clk)
     return;
   auto now = clk->now();
-  std::unique_lock<std::mutex> lock(mtx_);
-  for (std::size_t ran = 0; ran < turn_budget && !heap_.empty() && heap_[0].due <= now; ++ran) {
-    auto r = take(0);
-    r->slot_ = timer_record::running;
-    lock.unlock(); // the function may add, restart or cancel timers here
-    bool live = r->run(on_error);
-    lock.lock();
-    if (live && r->restart_pending_) {
-      r->restart_pending_ = false;
-      auto due = r->restart_due_;
-      if (due == clock::time_point::max())
-        r->slot_ = timer_record::unqueued;
-      else
-        push(std::move(r), due);
-    } else if (live && r->interval() != clock::duration{0}) {
-      push(r, r->next_due(now));
-    } else {
-      r->slot_ = timer_record::finished;
-      lock.unlock();
-      r->release(); // a defer's last run: what it captured goes now
-      r.reset();
-      lock.lock();
+  // The turn's due timers leave the heap under one lock, run outside it,
+  // and come back (cycles, restarts) under one more. A timer restarted or
+  // cancelled before its turn in the batch (by an earlier one, or another
+  // thread) finds its `running` mark, so it is skipped, and re-queued at its
+  // new deadline or dropped.
+  std::vector<std::shared_ptr<timer_record>> batch;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    batch.reserve(std::min(turn_budget, heap_.size()));
+    while (batch.size() < turn_budget && !heap_.empty() && heap_[0].due <= now) {
+      batch.push_back(take(0));
+      batch.back()->slot_ = timer_record::running;
     }
   }
-  auto at = needed_wake();
-  lock.unlock();
-  ask(*clk, at);
+  std::size_t ran = 0; // batch[0, ran) have had their turn
+  try {
+    for (; ran < batch.size(); ++ran) {
+      auto& r = *batch[ran];
+      if (!r.restart_pending_.load(std::memory_order_acquire))
+        r.run(on_error); // may add, restart or cancel timers, this one included
+    }
+  } catch (...) {
+    settle(batch, ran + 1, now, *clk); // on_error threw: the rest go back, none is lost
+    throw;
+  }
+  settle(batch, ran, now, *clk);
+}
+
+void timer_queue::settle(std::vector<std::shared_ptr<timer_record>>& batch, std::size_t ran,
+                         clock::time_point now, clock_service& clk) {
+  clock::time_point at;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto& r = *batch[i];
+      if (r.cancelled()) {
+        r.slot_ = timer_record::finished;
+      } else if (r.restart_pending_.load(std::memory_order_relaxed)) {
+        r.restart_pending_.store(false, std::memory_order_relaxed);
+        if (r.restart_due_ == clock::time_point::max())
+          r.slot_ = timer_record::unqueued;
+        else
+          push(batch[i], r.restart_due_);
+        batch[i].reset();
+      } else if (i >= ran) {
+        push(batch[i], r.due_); // its turn never came: back at its deadline
+        batch[i].reset();
+      } else if (r.interval() != clock::duration{0}) {
+        push(batch[i], r.next_due(now));
+        batch[i].reset();
+      } else {
+        r.slot_ = timer_record::finished;
+      }
+    }
+    at = needed_wake();
+  }
+  for (auto& r : batch)
+    if (r)
+      r->release(); // a finished defer: what it captured goes now
+  batch.clear();
+  ask(clk, at);
 }
 
 void timer_queue::cancel_all() {
@@ -97,13 +133,14 @@ std::size_t timer_queue::size() const {
   return heap_.size();
 }
 
-void timer_queue::remove(timer_record& r) {
+bool timer_queue::remove(timer_record& r) {
   std::shared_ptr<timer_record> gone; // released after the lock
   std::lock_guard<std::mutex> guard(mtx_);
-  if (r.slot_ < heap_.size()) {
-    gone = take(r.slot_);
-    r.slot_ = timer_record::finished;
-  }
+  if (r.slot_ >= heap_.size())
+    return false;
+  gone = take(r.slot_);
+  r.slot_ = timer_record::finished;
+  return true;
 }
 
 bool timer_queue::restart(const std::shared_ptr<timer_record>& rec, clock::duration delay) {

@@ -54,8 +54,7 @@ public:
   /// Makes a timer of this queue: its first run `delay` from now, then
   /// every `interval` (zero: once). A delay of `duration::max()` never
   /// fires (the timer is made but not queued).
-  std::shared_ptr<timer_record> add(std::function<void()> fn, clock::duration delay,
-                                    clock::duration interval);
+  std::shared_ptr<timer_record> add(timer_fn&& fn, clock::duration delay, clock::duration interval);
 
   /// A wake-up asked for `at` arrived.
   void woken(clock::time_point at);
@@ -72,7 +71,9 @@ public:
   std::size_t size() const;
 
   // For timer_record:
-  void remove(timer_record& r);
+  /// Takes a cancelled record out of the heap; true when it was there
+  /// (then it is not running and never will).
+  bool remove(timer_record& r);
   bool restart(const std::shared_ptr<timer_record>& r, clock::duration delay);
 
 private:
@@ -99,6 +100,12 @@ private:
   /// time point for none.
   clock::time_point needed_wake();
   void ask(clock_service& clk, clock::time_point at);
+  /// After a turn: re-queues the batch's cycles, restarted timers and those
+  /// whose turn did not come (`batch[ran..]`), marks the rest finished,
+  /// asks for the next wake-up, and releases finished defers' functions
+  /// outside the lock.
+  void settle(std::vector<std::shared_ptr<timer_record>>& batch, std::size_t ran,
+              clock::time_point now, clock_service& clk);
 
   std::weak_ptr<clock_service> clock_;
   wake_fn wake_;

@@ -301,6 +301,61 @@ BOOST_AUTO_TEST_CASE(a_burst_of_due_timers_asks_for_the_turns_that_finish_it) {
   BOOST_TEST(clk.pending() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_timer_of_the_turn_restarted_by_an_earlier_one_waits_for_its_new_deadline) {
+  // Both are due in the same turn, so both leave the heap together; the
+  // first moves the second 30 ms on, which must hold although it was taken.
+  std::vector<int> order;
+  std::shared_ptr<detail::timer_record> second;
+  defer(10ms, [&] {
+    order.push_back(1);
+    BOOST_TEST(detail::timer_record::restart(second, 30ms));
+  });
+  second = defer(10ms, [&] { order.push_back(2); });
+  clk.advance(10ms);
+  BOOST_TEST(order == std::vector<int>{1});
+  BOOST_TEST(q->size() == 1u);
+  clk.advance(29ms);
+  BOOST_TEST(order == std::vector<int>{1});
+  clk.advance(1ms);
+  BOOST_TEST((order == std::vector<int>{1, 2}));
+  BOOST_TEST(q->size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_timer_of_the_turn_cancelled_by_an_earlier_one_never_runs) {
+  tracked::live = 0;
+  bool second_ran = false;
+  std::shared_ptr<detail::timer_record> second;
+  defer(10ms, [&] { second->cancel(); });
+  second = defer(10ms, [&second_ran, t = tracked()] { second_ran = true; });
+  BOOST_TEST(tracked::live == 1);
+  clk.advance(10ms);
+  BOOST_TEST(!second_ran);
+  BOOST_TEST(tracked::live == 0); // its function is released
+  BOOST_TEST(q->size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_throwing_error_handler_loses_no_timer_of_the_turn) {
+  auto solo = std::make_shared<timer_queue>(shared_clk, [](steady::time_point) {});
+  std::vector<int> ran;
+  solo->add([&] { ran.push_back(0); }, 1ms, {});
+  solo->add([] { throw std::runtime_error("boom"); }, 1ms, {});
+  solo->add([&] { ran.push_back(2); }, 1ms, {});
+  auto cyc = solo->add([&] { ran.push_back(3); }, 1ms, 5ms);
+  clk.advance(1ms);
+  auto rethrow = [](const std::exception& e) { throw std::logic_error(e.what()); };
+  BOOST_CHECK_THROW(solo->run_due(rethrow), std::logic_error);
+  BOOST_TEST(ran == std::vector<int>{0});
+  BOOST_TEST(solo->size() == 2u); // the two whose turn did not come are back
+  solo->run_due(rethrow);
+  BOOST_TEST((ran == std::vector<int>{0, 2, 3}));
+  BOOST_TEST(solo->size() == 1u); // the cycle, at its next grid point
+  clk.advance(5ms);
+  solo->run_due(rethrow);
+  BOOST_TEST((ran == std::vector<int>{0, 2, 3, 3}));
+  cyc->cancel();
+  BOOST_TEST(solo->size() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(cancel_all_cancels_every_timer_and_frees_them) {
   tracked::live = 0;
   std::vector<std::shared_ptr<detail::timer_record>> all;

@@ -9,6 +9,7 @@
 
 #include "support/tracking.hpp"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -471,9 +472,38 @@ BOOST_AUTO_TEST_CASE(bind_timer_binds_a_reference_only_through_std_ref) {
   BOOST_TEST(counter == 2);
 }
 
-// Move-only arguments (std::unique_ptr, ...) are not supported: bind_timer
-// returns a std::function, which requires a copyable callable, so such a call
-// does not compile. Pass a std::shared_ptr instead.
+BOOST_AUTO_TEST_CASE(bind_timer_keeps_a_move_only_argument_and_lends_it_to_each_run) {
+  int seen = 0;
+  auto fn =
+      detail::bind_timer([&](std::unique_ptr<int>& p) { seen += ++*p; }, std::make_unique<int>(1));
+  fn();
+  fn();
+  BOOST_TEST(seen == 2 + 3);
+}
+
+BOOST_AUTO_TEST_CASE(timer_fn_moves_and_releases_small_and_large_functions) {
+  // Small: kept inside; large (over 48 bytes): on the heap. Both move, run
+  // from where they were moved to, and release their captures once each.
+  auto small = std::make_shared<int>(0);
+  std::array<char, 200> bulk{};
+  auto large = std::make_shared<int>(0);
+  detail::timer_fn a([small] { ++*small; });
+  detail::timer_fn b([large, bulk] { *large += 1 + bulk[0]; });
+  detail::timer_fn a2(std::move(a)), b2;
+  b2 = std::move(b);
+  BOOST_TEST(!a);
+  BOOST_TEST(!b);
+  a2();
+  b2();
+  BOOST_TEST(*small == 1);
+  BOOST_TEST(*large == 1);
+  BOOST_TEST(small.use_count() == 2);
+  BOOST_TEST(large.use_count() == 2);
+  a2 = nullptr;
+  b2 = detail::timer_fn();
+  BOOST_TEST(small.use_count() == 1);
+  BOOST_TEST(large.use_count() == 1);
+}
 
 BOOST_AUTO_TEST_SUITE_END()
 

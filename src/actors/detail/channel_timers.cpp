@@ -29,7 +29,7 @@ void channel_timers::check_open() const {
     throw state_error("pants: timer on a closed channel");
 }
 
-std::shared_ptr<timer_record> channel_timers::track(std::function<void()> fn, bool one_shot) {
+std::shared_ptr<timer_record> channel_timers::track(timer_fn&& fn, bool one_shot) {
   auto record = std::make_shared<timer_record>(std::move(fn), duration{0}, one_shot);
   auto& l = the_list();
   std::lock_guard<std::mutex> guard(l.mtx);
@@ -47,13 +47,13 @@ std::shared_ptr<timer_record> channel_timers::track(std::function<void()> fn, bo
   return record;
 }
 
-timer channel_timers::add_callback(const caf::actor& target, std::function<void()> fn) {
+timer channel_timers::add_callback(const caf::actor& target, timer_fn&& fn) {
   auto record = track(std::move(fn), true);
   caf::anon_send(target, channel_timer_msg{record, nullptr});
   return timer(record);
 }
 
-timer channel_timers::add_loop(engine& eng, const caf::actor& target, std::function<void()> fn) {
+timer channel_timers::add_loop(engine& eng, const caf::actor& target, timer_fn&& fn) {
   auto record = track(std::move(fn), false);
   auto pending = std::make_shared<std::atomic<bool>>(false);
   // An engine loop that hands the channel one run per iteration (skipping
@@ -72,7 +72,7 @@ timer channel_timers::add_loop(engine& eng, const caf::actor& target, std::funct
 }
 
 timer channel_timers::add_timed(engine& eng, const caf::actor& target, duration delay,
-                                duration interval, std::function<void()> fn) {
+                                duration interval, timer_fn&& fn) {
   auto& l = the_list();
   std::lock_guard<std::mutex> guard(l.mtx);
   check_open();

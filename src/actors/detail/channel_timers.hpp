@@ -43,10 +43,10 @@ public:
   channel_timers(const channel_timers&) = delete;
   channel_timers& operator=(const channel_timers&) = delete;
 
-  timer add_callback(const caf::actor& target, std::function<void()> fn);
-  timer add_loop(engine& eng, const caf::actor& target, std::function<void()> fn);
+  timer add_callback(const caf::actor& target, timer_fn&& fn);
+  timer add_loop(engine& eng, const caf::actor& target, timer_fn&& fn);
   timer add_timed(engine& eng, const caf::actor& target, duration delay, duration interval,
-                  std::function<void()> fn);
+                  timer_fn&& fn);
 
   /// The wake-up asked for `m.woken` came: runs the defers and cycles due.
   void run_due(const channel_timer_msg& m, const timer_record::error_handler& on_error);
@@ -63,7 +63,7 @@ private:
     std::shared_ptr<timer_queue> queue;
   };
 
-  std::shared_ptr<timer_record> track(std::function<void()> fn, bool one_shot);
+  std::shared_ptr<timer_record> track(timer_fn&& fn, bool one_shot);
   /// Throws state_error once the channel closed (call under the list's lock).
   void check_open() const;
   /// The list, made by the first timer (most channels never make one: 16
