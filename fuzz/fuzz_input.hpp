@@ -88,7 +88,7 @@ public:
   /// empty when the input chose an invalid one, which must have been refused
   /// with std::invalid_argument.
   std::optional<read_delimiter> delimiter() {
-    switch (number(0, 2)) {
+    switch (number(0, 3)) {
     case 0:
       return read_delimiter();
     case 1: {
@@ -98,6 +98,20 @@ public:
         return std::nullopt;
       }
       return read_delimiter(s);
+    }
+    case 3: {
+      auto size = number<std::size_t>(0, 9);
+      auto max_frame = number<std::size_t>(0, 80);
+      auto order = number(0, 1) == 0 ? byte_order::big : byte_order::little;
+      bool counts_itself = number(0, 1) == 1;
+      bool valid = (size == 1 || size == 2 || size == 4 || size == 8) && max_frame > 0;
+      if (!valid) {
+        expect_invalid([&] { length_prefix(size, max_frame, order, counts_itself); },
+                       "length_prefix(" + std::to_string(size) + ", " + std::to_string(max_frame) +
+                           ")");
+        return std::nullopt;
+      }
+      return read_delimiter(length_prefix(size, max_frame, order, counts_itself));
     }
     default: {
       auto n = number<long>(-1, 40);

@@ -97,10 +97,13 @@ struct settings {
   std::size_t buffer_size = framer::default_buffer_size;
   std::size_t max_senders = 0; // unused by the single framer
 
-  /// framer.hpp: "`buffer_size`, but at least the byte count".
+  /// framer.hpp: "`buffer_size`, but at least the byte count, or a length
+  /// prefix and its `max_frame`" (small here: the inputs keep it small).
   std::size_t limit() const {
     if (delimiter.type() == read_delimiter::kind::count)
       return std::max(buffer_size, delimiter.count());
+    if (delimiter.type() == read_delimiter::kind::length)
+      return std::max(buffer_size, delimiter.prefix().size() + delimiter.prefix().max_frame());
     return buffer_size;
   }
 
@@ -118,6 +121,34 @@ struct settings {
   }
 };
 
+/// What the length prefix at the front of `buf` says, byte by byte: the
+/// total it states, or nothing while it is incomplete.
+inline std::optional<unsigned long long> stated_length(const std::string& buf,
+                                                       const length_prefix& p) {
+  if (buf.size() < p.size())
+    return std::nullopt;
+  unsigned long long v = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    auto at = p.order() == byte_order::big ? i : p.size() - 1 - i;
+    v = v * 256 + static_cast<unsigned char>(buf[at]);
+  }
+  return v;
+}
+
+/// True when `buf` starts with a length prefix out of bounds: below its own
+/// size when it counts itself, or a payload over max_frame.
+inline bool bad_prefix(const std::string& buf, const read_delimiter& d) {
+  if (d.type() != read_delimiter::kind::length)
+    return false;
+  const auto& p = d.prefix();
+  auto v = stated_length(buf, p);
+  if (!v)
+    return false;
+  if (p.counts_itself())
+    return *v < p.size() || *v - p.size() > p.max_frame();
+  return *v > p.max_frame();
+}
+
 /// The reference splitter: cuts the next frame `d` makes from the front of
 /// `buf`; empty when `buf` holds no complete frame.
 inline std::optional<std::string> cut_frame(std::string& buf, const read_delimiter& d) {
@@ -134,6 +165,18 @@ inline std::optional<std::string> cut_frame(std::string& buf, const read_delimit
       return std::nullopt;
     size = d.count();
     break;
+  case read_delimiter::kind::length: {
+    auto v = stated_length(buf, d.prefix());
+    if (!v || bad_prefix(buf, d))
+      return std::nullopt;
+    skip = d.prefix().size();
+    size = static_cast<std::size_t>(*v - (d.prefix().counts_itself() ? skip : 0));
+    if (buf.size() < skip + size)
+      return std::nullopt;
+    auto frame = buf.substr(skip, size);
+    buf.erase(0, skip + size);
+    return frame;
+  }
   case read_delimiter::kind::bytes: {
     auto pos = buf.find(d.bytes());
     if (pos == std::string::npos)
@@ -222,10 +265,11 @@ bool cut_all(const settings& s, std::string& buf, const endpoint& from, cursor& 
   return true;
 }
 
-/// The bound, after the complete frames: past `limit()`, the buffer is
-/// dropped and false returned.
+/// The bound, after the complete frames: past `limit()`, or with a length
+/// prefix out of bounds at the front, the buffer is dropped and false
+/// returned.
 inline bool within_bound(const settings& s, std::string& buf) {
-  if (buf.size() <= s.limit())
+  if (!bad_prefix(buf, s.delimiter) && buf.size() <= s.limit())
     return true;
   buf.clear();
   return false;

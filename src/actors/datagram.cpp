@@ -136,9 +136,9 @@ void datagram::receive_packet(packet_msg& m) {
 
 void datagram::overflowed(const endpoint& from) {
   guarded([&] {
-    on_overflow_error(net_error{ENOBUFS,
-                                "a sender's buffer exceeded buffer_size without a frame; its "
-                                "buffered bytes were dropped"},
+    on_overflow_error(net_error{ENOBUFS, "a sender's frames overflowed (" +
+                                             framers_.overflow_reason() +
+                                             "); its buffered bytes were dropped"},
                       from);
   });
 }

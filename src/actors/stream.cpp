@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <mutex>
+#include <stdexcept>
 #include <unistd.h>
 #include <utility>
 
@@ -211,6 +212,19 @@ void stream::write(std::string_view data) {
   wrote();
 }
 
+void stream::write_framed(std::string_view data, const length_prefix& p) {
+  auto frame = p.encode(data.size()); // throws before anything is queued
+  frame.append(data);
+  write(frame);
+}
+
+void stream::write_framed(std::string_view data) {
+  if (framer_.delimiter().type() != read_delimiter::kind::length)
+    throw std::logic_error("pants: write_framed(data) needs a length-prefix read delimiter; "
+                           "pass the layout: write_framed(data, length_prefix{...})");
+  write_framed(data, framer_.delimiter().prefix());
+}
+
 void stream::write_file(const std::string& path, off_t offset, std::size_t nbytes) {
   auto sock = socket_checked();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -343,9 +357,7 @@ void stream::handle_chunk(chunk_msg& m) {
     if (auto& t = w->cycle[idle_watches::index(idle_kind::read)])
       t.restart(); // heard from the peer: a heap update, no allocation
   if (!finished_ && socket_->reading() && !deliver_frames(std::move(m.bytes)))
-    guarded([this] {
-      on_overflow_error(net_error{ENOBUFS, "receive buffer exceeded buffer_size without a frame"});
-    });
+    guarded([this] { on_overflow_error(net_error{ENOBUFS, framer_.overflow_reason()}); });
   socket_->consumed(n);
   chunk_pool::give(std::move(m.bytes)); // framed (or copied into the framer): reuse its buffer
 }
@@ -353,7 +365,7 @@ void stream::handle_chunk(chunk_msg& m) {
 void stream::reframe() {
   reframe_pending_ = false;
   if (!finished_ && socket_->reading() && framer_.buffered() > 0 && !deliver_frames(std::string()))
-    guarded([this] { on_overflow_error(net_error{ENOBUFS, "receive buffer exceeded"}); });
+    guarded([this] { on_overflow_error(net_error{ENOBUFS, framer_.overflow_reason()}); });
 }
 
 void stream::handle_eof() {

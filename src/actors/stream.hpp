@@ -100,6 +100,17 @@ public:
   /// the channel is not connected, is ending or is closed.
   void write(std::string_view data);
 
+  /// Queues `data` as one length-prefixed frame: the prefix `p` encodes
+  /// for its size, then the bytes (one write, so frames from several
+  /// threads never interleave). Throws std::invalid_argument, writing
+  /// nothing, when `data` is over `p.max_payload()`; state_error as `write`.
+  void write_framed(std::string_view data, const length_prefix& p);
+  /// As above with the channel's own read delimiter's layout, for the
+  /// symmetric protocols; call it where the read delimiter is yours to read
+  /// (the channel's handlers and timers). Throws std::logic_error, writing
+  /// nothing, unless the read delimiter is a length prefix.
+  void write_framed(std::string_view data);
+
   /// Queues the file region (`nbytes == 0`: to the end) to be sent with
   /// sendfile, in order with writes. Throws std::invalid_argument if the
   /// file cannot be opened or the region is outside it, state_error as
@@ -148,8 +159,9 @@ public:
   // -- reading (handler) ---------------------------------------------------
 
   /// Changes how bytes are split into `on_read` calls; applies at once to
-  /// buffered data. Throws std::invalid_argument (from read_delimiter) for
-  /// an empty string or 0, leaving the old delimiter in force.
+  /// buffered data. Throws std::invalid_argument (from read_delimiter or
+  /// length_prefix) for an empty string, 0, or a bad prefix layout, leaving
+  /// the old delimiter in force.
   void read_delimiter(pants::read_delimiter d);
   const pants::read_delimiter& read_delimiter() const noexcept { return framer_.delimiter(); }
 

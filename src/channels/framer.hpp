@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,11 +32,20 @@ public:
   void buffer_size(std::size_t n);
   std::size_t buffer_size() const noexcept { return buffer_size_; }
 
-  /// The effective bound: `buffer_size`, but at least the byte count.
+  /// The effective bound: `buffer_size`, but at least the byte count, or
+  /// a length prefix and its `max_frame`.
   std::size_t limit() const noexcept {
-    return delimiter_.type() == read_delimiter::kind::count
-               ? std::max(buffer_size_, delimiter_.count())
-               : buffer_size_;
+    switch (delimiter_.type()) {
+    case read_delimiter::kind::count:
+      return std::max(buffer_size_, delimiter_.count());
+    case read_delimiter::kind::length: {
+      const auto& p = delimiter_.prefix();
+      auto frame = p.max_frame() > SIZE_MAX - p.size() ? SIZE_MAX : p.size() + p.max_frame();
+      return std::max(buffer_size_, frame);
+    }
+    default:
+      return buffer_size_;
+    }
   }
 
   /// Bytes buffered and not yet delivered.
@@ -51,8 +62,9 @@ public:
   /// frame, re-reading the delimiter before each; `on_frame` returns false to
   /// stop delivering (e.g. the channel was closed). The view is valid only
   /// during the call. Returns false when, after the complete frames, the
-  /// buffer holds more than `limit()`: the caller reports an overflow and
-  /// the buffer is cleared, so memory stays bounded.
+  /// buffer holds more than `limit()`, or the length prefix at its head
+  /// states a frame over `max_frame`: the caller reports an overflow (`overflow_reason`
+  /// says which) and the buffer is cleared, so memory stays bounded.
   template <class OnFrame> bool feed(std::string&& bytes, OnFrame&& on_frame) {
     if (delimiter_.type() == read_delimiter::kind::none && buffered() == 0) {
       if (!bytes.empty())
@@ -65,15 +77,23 @@ public:
       if (!on_frame(frame))
         break;
     compact();
-    if (buffered() > limit()) {
+    if (bad_length() || buffered() > limit()) {
       clear();
       return false;
     }
     return true;
   }
 
+  /// Why the last `feed` that returned false overflowed (asked before the
+  /// delimiter changes again).
+  std::string overflow_reason() const;
+
 private:
   bool next_frame(std::string_view& frame);
+  /// Whether the length prefix at the head is out of bounds (then it is
+  /// kept in `claimed_` for overflow_reason); false when it is not, is
+  /// incomplete, or the delimiter is another kind.
+  bool bad_length();
   void compact();
 
   read_delimiter delimiter_;
@@ -81,6 +101,9 @@ private:
   std::string buf_;
   std::size_t head_ = 0; // first undelivered byte
   std::size_t scan_ = 0; // where the next delimiter search starts
+  // The length a bad prefix stated, for overflow_reason; none after a
+  // plain overflow.
+  std::optional<std::uint64_t> claimed_;
 };
 
 } // namespace pants

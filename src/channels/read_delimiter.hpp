@@ -1,18 +1,98 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 
 namespace pants {
 
+/// The order of a length prefix's bytes: `big` (network order, most
+/// significant first) or `little`.
+enum class byte_order : std::uint8_t { big, little };
+
+/// A length-prefixed frame layout (Erlang's `{packet, N}`): an unsigned
+/// length of `size` bytes (1, 2, 4 or 8) in `order`, then that many bytes.
+/// With `counts_itself`, the length includes the prefix's own bytes (as
+/// in some protocols; the payload is then `length - size` bytes). A length
+/// over `max_frame` (the largest payload accepted) is an overflow: the
+/// channel never buffers what a peer merely claims. A zero length is an
+/// empty frame. A plain value.
+class length_prefix {
+public:
+  /// Throws std::invalid_argument unless `size` is 1, 2, 4 or 8 and
+  /// `max_frame >= 1`.
+  length_prefix(std::size_t size, std::size_t max_frame, byte_order order = byte_order::big,
+                bool counts_itself = false)
+      : max_frame_(max_frame), size_(static_cast<std::uint8_t>(size)), order_(order),
+        counts_itself_(counts_itself) {
+    if (size != 1 && size != 2 && size != 4 && size != 8)
+      throw std::invalid_argument("pants: a length prefix is 1, 2, 4 or 8 bytes, not " +
+                                  std::to_string(size));
+    if (max_frame == 0)
+      throw std::invalid_argument("pants: a length prefix's max_frame must be at least 1");
+  }
+
+  std::size_t size() const noexcept { return size_; }
+  std::size_t max_frame() const noexcept { return max_frame_; }
+  byte_order order() const noexcept { return order_; }
+  bool counts_itself() const noexcept { return counts_itself_; }
+
+  /// The largest payload the prefix can state (and `max_frame` allows).
+  std::size_t max_payload() const noexcept {
+    std::uint64_t top = size_ == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * size_)) - 1;
+    if (counts_itself_)
+      top -= size_;
+    return top < max_frame_ ? static_cast<std::size_t>(top) : max_frame_;
+  }
+
+  /// The prefix for a payload of `n` bytes. Throws std::invalid_argument
+  /// when `n > max_payload()`.
+  std::string encode(std::size_t n) const {
+    if (n > max_payload())
+      throw std::invalid_argument("pants: a frame of " + std::to_string(n) +
+                                  " bytes is over this length prefix's limit of " +
+                                  std::to_string(max_payload()));
+    auto v = static_cast<std::uint64_t>(n) + (counts_itself_ ? size_ : 0);
+    std::string out(size_, '\0');
+    for (std::size_t i = 0; i < size_; ++i) {
+      auto byte = static_cast<char>(static_cast<unsigned char>(v >> (8 * i)));
+      out[order_ == byte_order::big ? size_ - 1 - i : i] = byte;
+    }
+    return out;
+  }
+
+  /// The length stated by `size()` bytes at `p`, as sent (before taking
+  /// the prefix off when it counts itself).
+  std::uint64_t decode(const char* p) const noexcept {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < size_; ++i) {
+      auto byte = static_cast<unsigned char>(p[order_ == byte_order::big ? i : size_ - 1 - i]);
+      v = (v << 8) | byte;
+    }
+    return v;
+  }
+
+  friend bool operator==(const length_prefix& a, const length_prefix& b) {
+    return a.size_ == b.size_ && a.max_frame_ == b.max_frame_ && a.order_ == b.order_ &&
+           a.counts_itself_ == b.counts_itself_;
+  }
+
+private:
+  std::size_t max_frame_;
+  std::uint8_t size_;
+  byte_order order_;
+  bool counts_itself_;
+};
+
 /// How a stream channel splits incoming bytes into `on_read` frames:
 /// none (each chunk as it arrives), a byte string (data up to the string,
-/// which is dropped), or a byte count (exactly n bytes). A plain value.
+/// which is dropped), a byte count (exactly n bytes), or a length prefix
+/// (the payload after it; the prefix is dropped). A plain value.
 class read_delimiter {
 public:
-  enum class kind { none, bytes, count };
+  enum class kind { none, bytes, count, length };
 
   /// No delimiter: chunks are passed on as they arrive.
   read_delimiter() = default;
@@ -38,12 +118,18 @@ public:
     count_ = static_cast<std::size_t>(n);
   }
 
+  /// Length-prefixed frames; see length_prefix.
+  read_delimiter(const length_prefix& p) : kind_(kind::length), prefix_(p) {}
+
   kind type() const noexcept { return kind_; }
   const std::string& bytes() const noexcept { return bytes_; }
   std::size_t count() const noexcept { return count_; }
+  /// The layout of a `length` delimiter (a 1-byte prefix for other kinds).
+  const length_prefix& prefix() const noexcept { return prefix_; }
 
   friend bool operator==(const read_delimiter& a, const read_delimiter& b) {
-    return a.kind_ == b.kind_ && a.bytes_ == b.bytes_ && a.count_ == b.count_;
+    return a.kind_ == b.kind_ && a.bytes_ == b.bytes_ && a.count_ == b.count_ &&
+           a.prefix_ == b.prefix_;
   }
   friend bool operator!=(const read_delimiter& a, const read_delimiter& b) { return !(a == b); }
 
@@ -51,6 +137,7 @@ private:
   kind kind_ = kind::none;
   std::string bytes_;
   std::size_t count_ = 0;
+  length_prefix prefix_{1, 1};
 };
 
 } // namespace pants

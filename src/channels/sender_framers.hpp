@@ -73,6 +73,9 @@ public:
   template <class OnFrame, class OnOverflow>
   void reframe(OnFrame&& on_frame, OnOverflow&& on_overflow);
 
+  /// Why the last overflow reported (by `feed` or `reframe`) happened.
+  const std::string& overflow_reason() const noexcept { return overflow_; }
+
 private:
   struct sender {
     endpoint from;
@@ -93,6 +96,7 @@ private:
   std::size_t max_senders_ = default_max_senders;
   lru_list lru_;
   std::unordered_map<endpoint, lru_list::iterator, hasher> table_;
+  std::string overflow_;
 };
 
 template <class OnFrame>
@@ -104,12 +108,16 @@ bool sender_framers::feed(std::string&& bytes, const endpoint& from, OnFrame&& o
       return true;
     }
     bool fits = scratch_.feed(std::move(bytes), on_frame);
+    if (!fits)
+      overflow_ = scratch_.overflow_reason();
     if (scratch_.buffered() > 0)
       keep_tail(from);
     return fits;
   }
   auto entry = touch(from);
   bool fits = entry->frames.feed(std::move(bytes), on_frame);
+  if (!fits)
+    overflow_ = entry->frames.overflow_reason();
   drop_if_empty(entry);
   return fits;
 }
@@ -129,6 +137,8 @@ void sender_framers::reframe(OnFrame&& on_frame, OnOverflow&& on_overflow) {
       go_on = on_frame(frame, from);
       return go_on;
     });
+    if (!fits)
+      overflow_ = entry->frames.overflow_reason();
     drop_if_empty(entry);
     if (!fits)
       on_overflow(from);

@@ -211,6 +211,37 @@ BOOST_AUTO_TEST_CASE(one_sender_overflowing_does_not_cost_another_its_data) {
   BOOST_TEST(log.count("close") == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(length_prefixed_frames_are_cut_per_sender_and_a_huge_claim_overflows_alone) {
+  using namespace std::string_literals;
+  auto d = make();
+  d->read_delimiter(length_prefix(2, 64));
+  listen(d);
+  datagram_peer a(v4(0)), b(v4(0));
+  auto to = v4(d->port());
+  // a's frame spans two datagrams, with b's frames between them; b then
+  // claims 65535 bytes (over max_frame) and overflows without costing a.
+  BOOST_TEST_REQUIRE(a.send_to("\0\x05"
+                               "al"s,
+                               to));
+  BOOST_TEST_REQUIRE(b.send_to("\0\x02"
+                               "b1\0\0"s,
+                               to));
+  BOOST_TEST_REQUIRE(a.send_to("pha\0\x02"
+                               "a2"s,
+                               to));
+  BOOST_TEST_REQUIRE(b.send_to("\xff\xff"
+                               "junk"s,
+                               to));
+  BOOST_TEST_REQUIRE(log.wait_count("read:a2"));
+  BOOST_TEST_REQUIRE(log.wait_count("overflow:" + b.address().to_string()));
+  std::vector<std::string> from_a, from_b;
+  for (auto& [data, from] : d->received())
+    (from == a.address() ? from_a : from_b).push_back(data);
+  BOOST_TEST(from_a == (std::vector<std::string>{"alpha", "a2"}), boost::test_tools::per_element());
+  BOOST_TEST(from_b == (std::vector<std::string>{"b1", ""}), boost::test_tools::per_element());
+  BOOST_TEST(log.count("close") == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_delimiter_set_inside_on_read_applies_to_the_rest_of_the_datagram) {
   auto d = make();
   d->read_delimiter("\n");

@@ -122,6 +122,87 @@ PANTS_FAMILY_TEST_CASE(byte_count_delimiter_gives_the_same_frames_whole_or_split
     BOOST_TEST(log == want, boost::test_tools::per_element());
 }
 
+PANTS_FAMILY_TEST_CASE(
+    length_prefix_delimiter_gives_the_same_frames_whole_or_split_at_every_offset) {
+  auto at = serve(fam, framed_by(length_prefix(2, 100)));
+  auto want = expected_log({"ab", "", "\n\n\n"});
+  using namespace std::string_literals;
+  for (auto& log : logs_for_every_split(*this, at,
+                                        "\0\x02"
+                                        "ab\0\0\0\x03\n\n\n\0\x05"
+                                        "cut"s))
+    BOOST_TEST(log == want, boost::test_tools::per_element());
+}
+
+PANTS_FAMILY_TEST_CASE(frames_echoed_with_write_framed_come_back_prefixed_and_intact) {
+  // Little-endian 4-byte lengths: a megabyte, an empty frame and a short one.
+  length_prefix layout(4, 2 * MiB, byte_order::little);
+  auto at = serve(fam, [layout](probe& p) {
+    p.connect_hook = [layout](probe& self) { self.read_delimiter(layout); };
+    p.read_hook = [](probe& self, std::string_view frame) { self.write_framed(frame); };
+  });
+  const auto big = pattern(3, 1 * MiB);
+  std::string input = layout.encode(big.size()) + big + layout.encode(0) + layout.encode(2) + "ok";
+  blocking_client c(at);
+  std::thread sender([&] { c.send(input); });
+  auto got = c.recv_exactly(input.size());
+  sender.join();
+  BOOST_TEST(got.size() == input.size());
+  BOOST_TEST((got == input));
+}
+
+PANTS_FAMILY_TEST_CASE(a_peer_claiming_four_gib_gets_an_overflow_and_no_allocation) {
+  auto at = serve(fam, [](probe& p) {
+    p.connect_hook = [](probe& self) { self.read_delimiter(length_prefix(4, 64 * 1024)); };
+    p.overflow_hook = [](probe& self, const net_error& e) { self.events.add("why:" + e.message); };
+  });
+  auto sockets = open_socket_count();
+  blocking_client c(at);
+  using namespace std::string_literals;
+  c.send("\0\0\0\x02ok\xff\xff\xff\xff"
+         "0123"s);
+  auto p = next_channel();
+  BOOST_REQUIRE(p->events.wait_count("close"));
+  BOOST_TEST(
+      p->events.snapshot() ==
+          (std::vector<std::string>{
+              "connect", "read:ok", "overflow",
+              "why:a length prefix claimed a frame of 4294967295 bytes, over max_frame 65536",
+              "close"}),
+      boost::test_tools::per_element());
+  BOOST_TEST(c.peer_closed());
+  BOOST_TEST(open_socket_count() == sockets + 1);
+}
+
+PANTS_FAMILY_TEST_CASE(write_framed_misuse_throws_and_writes_nothing) {
+  auto at = serve(fam, [](probe& p) {
+    p.connect_hook = [](probe& self) {
+      auto attempt = [&](const char* name, auto&& call) {
+        try {
+          call();
+          self.events.add(std::string(name) + ":wrote");
+        } catch (const std::invalid_argument&) {
+          self.events.add(std::string(name) + ":invalid_argument");
+        } catch (const std::logic_error&) {
+          self.events.add(std::string(name) + ":logic_error");
+        }
+      };
+      attempt("no-layout", [&] { self.write_framed("x"); }); // lines: no prefix to use
+      attempt("too-big", [&] { self.write_framed(std::string(256, 'x'), length_prefix(1, 1000)); });
+      attempt("good", [&] { self.write_framed("hi", length_prefix(1, 1000)); });
+    };
+  });
+  blocking_client c(at);
+  BOOST_TEST(c.recv_exactly(3) == "\x02hi");
+  auto p = next_channel();
+  BOOST_REQUIRE(p->events.wait_count("write")); // the good frame drained: on_write
+  auto log = p->events.snapshot();
+  BOOST_TEST((std::vector<std::string>(log.begin(), log.begin() + 4) ==
+              std::vector<std::string>{"connect", "no-layout:logic_error",
+                                       "too-big:invalid_argument", "good:wrote"}),
+             boost::test_tools::per_element());
+}
+
 PANTS_FAMILY_TEST_CASE(delimiter_changed_inside_on_read_applies_at_once_to_buffered_data) {
   // A length line, then that many raw bytes (newlines included), twice.
   auto at = serve(fam, [](probe& p) {

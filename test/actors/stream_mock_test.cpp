@@ -114,6 +114,26 @@ BOOST_AUTO_TEST_CASE(a_byte_count_delimiter_gives_frames_of_exactly_that_size) {
   BOOST_TEST(c->log == (strings{"connect", "read abc", "read def", "read ghi"}));
 }
 
+BOOST_AUTO_TEST_CASE(a_length_prefix_gives_each_payload_and_write_framed_answers_in_kind) {
+  using namespace std::string_literals;
+  auto [c, peer] = accept<logged>();
+  c->read_delimiter(pants::length_prefix(1, 16));
+  c->on_read_do = [](logged& self, std::string_view d) { self.write_framed(d); };
+  for (auto chunk : {"\x03"s, "ab"s, "c\x00\x02"s, "xy"s})
+    peer.send(chunk);
+  run();
+  BOOST_TEST(c->log == (strings{"connect", "read abc", "read ", "write", "read xy", "write"}),
+             boost::test_tools::per_element());
+  BOOST_TEST((peer.written() == "\x03"
+                                "abc\x00\x02xy"s));
+  peer.send("\x11"); // claims 17 bytes, over max_frame 16: refused at the prefix
+  run();
+  BOOST_TEST(c->log.size() == 8u);
+  BOOST_TEST((strings(c->log.begin() + 6, c->log.end()) ==
+              strings{"overflow " + std::to_string(ENOBUFS), "close"}));
+  BOOST_TEST(peer.closed());
+}
+
 BOOST_AUTO_TEST_CASE(a_delimiter_changed_in_on_read_applies_to_the_rest_of_the_chunk) {
   auto [c, peer] = accept<logged>();
   c->read_delimiter('\n');

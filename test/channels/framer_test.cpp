@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -256,6 +257,126 @@ BOOST_AUTO_TEST_CASE(a_delimiter_changed_between_feeds_rescans_the_buffered_byte
 }
 
 // --- invalid settings -------------------------------------------------------
+
+// --- length prefixes ---------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(length_prefixes_of_every_size_and_order_frame_the_same_however_cut) {
+  // Three frames, the middle one empty, for 1/2/4/8-byte prefixes in both
+  // orders, counting themselves or not: the bytes are built by hand here,
+  // not by encode(), so a wrong encoder or decoder cannot hide the other.
+  for (std::size_t size : {1u, 2u, 4u, 8u})
+    for (auto order : {byte_order::big, byte_order::little})
+      for (bool self : {false, true}) {
+        length_prefix p(size, 1000, order, self);
+        auto prefix = [&](std::size_t n) {
+          std::string out(size, '\0');
+          auto v = n + (self ? size : 0);
+          out[order == byte_order::big ? size - 1 : 0] = static_cast<char>(v);
+          return out;
+        };
+        std::string input =
+            prefix(3) + "abc" + prefix(0) + prefix(5) + "\n\0xyz"s + prefix(4) + "pa";
+        BOOST_TEST(p.encode(3) == prefix(3));
+        check_every_cut(p, input, frames{"abc", "", "\n\0xyz"s}, size + 2);
+      }
+}
+
+BOOST_AUTO_TEST_CASE(a_length_prefix_reads_every_byte_of_a_wide_length) {
+  length_prefix big(4, 1u << 20), little(4, 1u << 20, byte_order::little);
+  BOOST_TEST(big.encode(0x010203) == "\x00\x01\x02\x03"s);
+  BOOST_TEST(little.encode(0x010203) == "\x03\x02\x01\x00"s);
+  BOOST_TEST(big.decode("\x00\x01\x02\x03") == 0x010203u);
+  BOOST_TEST(little.decode("\x03\x02\x01\x00") == 0x010203u);
+  std::string body(0x0102, 'b'); // two non-zero bytes of the length
+  check_every_cut(big, "\0\0\x01\x02"s + body, frames{body}, 0);
+  check_every_cut(little, "\x02\x01\0\0"s + body, frames{body}, 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_length_over_max_frame_overflows_at_the_prefix_without_buffering_it) {
+  // A peer claims 4 GiB: refused when the prefix arrives, the frames before
+  // it delivered, nothing of the claim allocated.
+  framer f;
+  f.delimiter(length_prefix(4, 1024));
+  frames got;
+  auto keep = [&](std::string_view v) {
+    got.emplace_back(v);
+    return true;
+  };
+  BOOST_TEST(f.feed("\0\0\0\x02ok"s, keep));
+  BOOST_TEST(!f.feed("\xff\xff\xff\xff"s
+                     "then",
+                     keep));
+  BOOST_TEST(got == frames{"ok"});
+  BOOST_TEST(f.buffered() == 0u);
+  BOOST_TEST(f.overflow_reason() ==
+             "a length prefix claimed a frame of 4294967295 bytes, over max_frame 1024");
+  // 1024 is fine; 1025 is not.
+  BOOST_TEST(f.feed(length_prefix(4, 1024).encode(1024) + std::string(1024, 'x'), keep));
+  BOOST_TEST(got.size() == 2u);
+  BOOST_TEST(!f.feed("\0\0\x04\x01"s, keep));
+}
+
+BOOST_AUTO_TEST_CASE(the_largest_eight_byte_claim_overflows_too) {
+  framer f;
+  f.delimiter(length_prefix(8, 1 << 20, byte_order::little));
+  BOOST_TEST(!f.feed(std::string(8, '\xff'), [](std::string_view) { return true; }));
+  BOOST_TEST(
+      f.overflow_reason() ==
+      "a length prefix claimed a frame of 18446744073709551615 bytes, over max_frame 1048576");
+  BOOST_TEST(f.buffered() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_length_counting_itself_but_below_its_own_size_overflows) {
+  framer f;
+  f.delimiter(length_prefix(2, 100, byte_order::big, true));
+  BOOST_TEST(!f.feed("\0\x01zz"s, [](std::string_view) { return true; }));
+  BOOST_TEST(f.overflow_reason() == "a length prefix stated 1 bytes, less than its own 2");
+  BOOST_TEST(f.feed("\0\x02"s, [](std::string_view v) { return v.empty(); }));
+}
+
+BOOST_AUTO_TEST_CASE(the_limit_is_at_least_a_prefix_and_its_max_frame) {
+  framer f;
+  f.buffer_size(16);
+  f.delimiter(length_prefix(2, 1000));
+  BOOST_TEST(f.limit() == 1002u);
+  f.delimiter(length_prefix(8, SIZE_MAX));
+  BOOST_TEST(f.limit() == SIZE_MAX); // saturates, never wraps
+  f.delimiter(length_prefix(1, 4));
+  BOOST_TEST(f.limit() == 16u);
+}
+
+BOOST_AUTO_TEST_CASE(switching_between_lines_and_length_prefixes_applies_to_buffered_bytes) {
+  // A line protocol that announces binary frames ("BIN"); an empty frame
+  // ends them and lines resume.
+  const std::string input = "hello\nBIN\n\x03"
+                            "a\nb\x00"
+                            "bye\n"s;
+  const frames expected{"hello", "BIN", "a\nb", "", "bye"};
+  for (const auto& cut : cuts(input)) {
+    framer f;
+    f.delimiter("\n");
+    auto got = run(f, cut, [](framer& fr, const std::string& frame) {
+      if (frame == "BIN")
+        fr.delimiter(length_prefix(1, 255));
+      else if (frame.empty() && fr.delimiter().type() == read_delimiter::kind::length)
+        fr.delimiter("\n");
+    });
+    BOOST_TEST(got == expected, "cut " << describe(cut));
+    BOOST_TEST(f.buffered() == 0u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(length_prefix_misuse_throws_invalid_argument) {
+  BOOST_CHECK_THROW(length_prefix(3, 10), std::invalid_argument);
+  BOOST_CHECK_THROW(length_prefix(0, 10), std::invalid_argument);
+  BOOST_CHECK_THROW(length_prefix(2, 0), std::invalid_argument);
+  length_prefix p(1, 1000);
+  BOOST_TEST(p.max_payload() == 255u); // what one byte can state
+  BOOST_CHECK_THROW(p.encode(256), std::invalid_argument);
+  BOOST_TEST(length_prefix(1, 1000, byte_order::big, true).max_payload() == 254u);
+  BOOST_TEST(length_prefix(8, 7).max_payload() == 7u);
+  BOOST_CHECK_THROW(length_prefix(8, 7).encode(8), std::invalid_argument);
+}
 
 BOOST_AUTO_TEST_CASE(invalid_delimiters_throw_invalid_argument) {
   BOOST_CHECK_THROW(read_delimiter(""), std::invalid_argument);

@@ -32,6 +32,7 @@ public:
   std::function<void(probe&)> connect_hook;
   std::function<void(probe&, std::string_view)> read_hook;
   std::function<void(probe&)> write_hook;
+  std::function<void(probe&, const net_error&)> overflow_hook; // after "overflow" is logged
   bool close_on_overflow = true;
 
   /// The frames logged so far, in order.
@@ -62,6 +63,8 @@ protected:
   }
   void on_overflow_error(const net_error& e) override {
     events.add("overflow");
+    if (overflow_hook)
+      overflow_hook(*this, e);
     if (close_on_overflow)
       connection::on_overflow_error(e);
   }
