@@ -22,10 +22,10 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/PantsConfig.cmake.in
                               INSTALL_DESTINATION ${PANTS_CMAKE_DIR})
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/PantsConfigVersion.cmake
                                  COMPATIBILITY SameMinorVersion)
-# Debian's libcaf-dev has no CMake config: the package finds CAF with the
-# same module this build used.
+# Debian's libcaf-dev has no CMake config: the package finds CAF (and
+# PCRE2) with the same modules this build used.
 install(FILES ${PROJECT_BINARY_DIR}/PantsConfig.cmake ${PROJECT_BINARY_DIR}/PantsConfigVersion.cmake
-              ${PROJECT_SOURCE_DIR}/cmake/FindCAF.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/FindCAF.cmake ${PROJECT_SOURCE_DIR}/cmake/FindPCRE2.cmake
         DESTINATION ${PANTS_CMAKE_DIR})
 
 # pkg-config files locate the prefix from where they are installed, so

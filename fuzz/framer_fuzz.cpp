@@ -1,5 +1,5 @@
 // Fuzzes pants::framer: the input is a sequence of operations (set the
-// delimiter, set buffer_size, clear, feed a chunk), and the frame handler
+// delimiter, set buffer_size, clear, end the input, feed a chunk), and the frame handler
 // takes actions of its own (change the delimiter or buffer_size, stop).
 // Every frame, every overflow and the state after each operation must match
 // the reference splitter of reference_framing.hpp.
@@ -55,6 +55,18 @@ void feed(framer& f, reference& ref, input& in) {
                            ", the reference " + (want ? "true" : "false"));
 }
 
+/// The end of the input: what only the end completes, then nothing held.
+void finish(framer& f, reference& ref, input& in) {
+  recorder rec{in, false, {}};
+  f.finish([&](std::string_view v) { return rec.frame(f, v, nobody); });
+  cursor c(rec.log);
+  if (ref.s.delimiter.type() == read_delimiter::kind::regex && !ref.buf.empty())
+    cut_all(
+        ref.s, ref.buf, nobody, c, [&](const action& a) { return ref.s.apply(a); }, true);
+  ref.buf.clear();
+  c.done();
+}
+
 void check_state(const framer& f, const reference& ref) {
   expect(f.buffered() == ref.buf.size(), "buffered() is " + std::to_string(f.buffered()) +
                                              ", the reference holds " + show(ref.buf));
@@ -87,6 +99,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 2:
       f.clear();
       ref.buf.clear();
+      break;
+    case 3:
+      finish(f, ref, in);
       break;
     default:
       feed(f, ref, in);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -84,11 +85,12 @@ public:
     return fdp_.ConsumeBytesAsString(number<std::size_t>(0, max));
   }
 
-  /// A delimiter of any kind (strings of up to 4 bytes, counts up to 40);
-  /// empty when the input chose an invalid one, which must have been refused
-  /// with std::invalid_argument.
+  /// A delimiter of any kind (strings of up to 4 bytes, counts up to 40,
+  /// patterns and layouts from lists in the input's alphabet); empty when
+  /// the input chose an invalid one, which must have been refused with
+  /// std::invalid_argument.
   std::optional<read_delimiter> delimiter() {
-    switch (number(0, 3)) {
+    switch (number(0, 5)) {
     case 0:
       return read_delimiter();
     case 1: {
@@ -112,6 +114,29 @@ public:
         return std::nullopt;
       }
       return read_delimiter(length_prefix(size, max_frame, order, counts_itself));
+    }
+    case 4: {
+      // Greedy and lazy, anchored, lookaround, end-of-subject, groups; the
+      // last two are refused (an empty match, a bad pattern).
+      static const char* const patterns[] = {
+          "\\n",     "a+",    "ab|b", "a\\n+",   "(a)(b)?\\n",    "a.*?b",        "a[^b]*b", "^b",
+          "(?<=a)b", "(?=a)", "b$",   "\\x00a+", "(?<x>b+)\\x00", "\\n(a|b)*\\n", "a*",      "(a"};
+      const char* p = patterns[number<std::size_t>(0, std::size(patterns) - 1)];
+      auto mode = number(0, 1) == 0 ? regex_mode::search : regex_mode::match;
+      if (std::string_view(p) == "a*" || std::string_view(p) == "(a") {
+        expect_invalid([&] { regex(p, mode); }, std::string("regex(\"") + p + "\")");
+        return std::nullopt;
+      }
+      return read_delimiter(regex(p, mode));
+    }
+    case 5: {
+      static const char* const formats[] = {"!H", "<iHq", "3s", "x", "?e", "@bhi", "5p", ""};
+      const char* f = formats[number<std::size_t>(0, std::size(formats) - 1)];
+      if (*f == '\0') {
+        expect_invalid([&] { read_delimiter{binary_layout(f)}; }, "a 0-byte layout");
+        return std::nullopt;
+      }
+      return read_delimiter(binary_layout(f));
     }
     default: {
       auto n = number<long>(-1, 40);

@@ -2,8 +2,10 @@
 
 // The reference the framing targets check against: frames cut from the front
 // of a plain std::string with std::string::find, searched from the start
-// every time. It is slow and obviously right; the framers under test are
-// fast and must agree with it frame by frame.
+// every time (a pattern: PCRE2 run over the whole buffer from its start each
+// time, where the framer resumes where its last partial match began). It is
+// slow and obviously right; the framers under test are fast and must agree
+// with it frame by frame, groups included.
 //
 // A target drives the real framer first, recording every frame it delivers
 // and what the frame handler did then (the `action`, drawn from the input);
@@ -17,8 +19,13 @@
 #include "pants/channels/framer.hpp"
 #include "pants/channels/read_delimiter.hpp"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include <algorithm>
 #include <cstddef>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -100,7 +107,8 @@ struct settings {
   /// framer.hpp: "`buffer_size`, but at least the byte count, or a length
   /// prefix and its `max_frame`" (small here: the inputs keep it small).
   std::size_t limit() const {
-    if (delimiter.type() == read_delimiter::kind::count)
+    if (delimiter.type() == read_delimiter::kind::count ||
+        delimiter.type() == read_delimiter::kind::layout)
       return std::max(buffer_size, delimiter.count());
     if (delimiter.type() == read_delimiter::kind::length)
       return std::max(buffer_size, delimiter.prefix().size() + delimiter.prefix().max_frame());
@@ -149,9 +157,61 @@ inline bool bad_prefix(const std::string& buf, const read_delimiter& d) {
   return *v > p.max_frame();
 }
 
+/// PCRE2's verdict on a pattern delimiter over the whole of `buf`: a match
+/// (its groups in `groups`, unset ones empty), or why there is none.
+enum class verdict { match, wait, never, error };
+
+inline verdict match_whole(const std::string& buf, const regex& re, bool final,
+                           std::vector<std::string>& groups, std::size_t& begin, std::size_t& end) {
+  // Compiled here apart from the framer's own code, once per pattern.
+  static std::map<std::string, std::shared_ptr<pcre2_code>> cache;
+  auto& code = cache[re.pattern()];
+  if (!code) {
+    int err = 0;
+    PCRE2_SIZE off = 0;
+    code.reset(pcre2_compile(reinterpret_cast<PCRE2_SPTR>(re.pattern().data()), re.pattern().size(),
+                             0, &err, &off, nullptr),
+               pcre2_code_free);
+  }
+  std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data*)> md(
+      pcre2_match_data_create_from_pattern(code.get(), nullptr), pcre2_match_data_free);
+  std::uint32_t opts = PCRE2_NOTEMPTY | (final ? 0 : PCRE2_PARTIAL_HARD) |
+                       (re.mode() == regex_mode::match ? PCRE2_ANCHORED : 0);
+  int rc = pcre2_match(code.get(), reinterpret_cast<PCRE2_SPTR>(buf.data()), buf.size(), 0, opts,
+                       md.get(), nullptr);
+  if (rc == PCRE2_ERROR_PARTIAL || (rc == PCRE2_ERROR_NOMATCH && re.mode() == regex_mode::search))
+    return verdict::wait;
+  if (rc == PCRE2_ERROR_NOMATCH)
+    return verdict::never;
+  if (rc < 0)
+    return verdict::error;
+  auto* ov = pcre2_get_ovector_pointer(md.get());
+  groups.clear();
+  for (std::size_t i = 0; i <= re.groups(); ++i)
+    groups.push_back(ov[2 * i] == PCRE2_UNSET ? std::string()
+                                              : buf.substr(ov[2 * i], ov[2 * i + 1] - ov[2 * i]));
+  begin = ov[0];
+  end = ov[1];
+  return verdict::match;
+}
+
+/// True when the head of `buf` can never become a frame of pattern `d`:
+/// bytes a match-mode pattern cannot match, or a PCRE2 failure.
+inline bool bad_match(const std::string& buf, const read_delimiter& d) {
+  if (d.type() != read_delimiter::kind::regex || buf.empty())
+    return false;
+  std::vector<std::string> groups;
+  std::size_t begin = 0, end = 0;
+  auto v = match_whole(buf, d.pattern(), false, groups, begin, end);
+  return v == verdict::never || v == verdict::error;
+}
+
 /// The reference splitter: cuts the next frame `d` makes from the front of
-/// `buf`; empty when `buf` holds no complete frame.
-inline std::optional<std::string> cut_frame(std::string& buf, const read_delimiter& d) {
+/// `buf`; empty when `buf` holds no complete frame. A pattern's groups go
+/// to `groups` (cleared for other kinds); `final` at the end of the input.
+inline std::optional<std::string> cut_frame(std::string& buf, const read_delimiter& d,
+                                            std::vector<std::string>& groups, bool final = false) {
+  groups.clear();
   std::size_t size = 0;
   std::size_t skip = 0;
   switch (d.type()) {
@@ -161,10 +221,20 @@ inline std::optional<std::string> cut_frame(std::string& buf, const read_delimit
     size = buf.size();
     break;
   case read_delimiter::kind::count:
+  case read_delimiter::kind::layout:
     if (buf.size() < d.count())
       return std::nullopt;
     size = d.count();
     break;
+  case read_delimiter::kind::regex: {
+    std::size_t begin = 0, end = 0;
+    if (buf.empty() || match_whole(buf, d.pattern(), final, groups, begin, end) != verdict::match)
+      return std::nullopt;
+    auto frame = d.pattern().mode() == regex_mode::search ? buf.substr(0, begin)
+                                                          : buf.substr(begin, end - begin);
+    buf.erase(0, end);
+    return frame;
+  }
   case read_delimiter::kind::length: {
     auto v = stated_length(buf, d.prefix());
     if (!v || bad_prefix(buf, d))
@@ -198,6 +268,7 @@ struct event {
   endpoint from;
   std::string bytes;
   action act;
+  std::vector<std::string> groups; // of a frame a pattern cut
 };
 
 /// Records what the real framer delivers; `frame` is its frame handler.
@@ -207,10 +278,17 @@ struct recorder {
   std::vector<event> log;
 
   template <class Framer> bool frame(Framer& f, std::string_view bytes, const endpoint& from) {
-    log.push_back({false, from, std::string(bytes), next_action(in, with_max_senders)});
+    auto groups = f.groups();
+    if (f.delimiter().type() == read_delimiter::kind::layout) {
+      auto fields = f.fields();
+      expect(fields.bytes() == bytes && fields.size() == f.delimiter().layout().fields(),
+             "fields() is not the frame " + show(bytes) + " read as its layout");
+    }
+    log.push_back({false, from, std::string(bytes), next_action(in, with_max_senders),
+                   groups.empty() ? std::vector<std::string>{} : groups.strings()});
     return apply(f, log.back().act);
   }
-  void overflow(const endpoint& from) { log.push_back({true, from, {}, {}}); }
+  void overflow(const endpoint& from) { log.push_back({true, from, {}, {}, {}}); }
 };
 
 /// Walks a recorded log while the reference replays the operation.
@@ -220,11 +298,13 @@ public:
 
   /// The reference expects `bytes` from `from` next; returns the action the
   /// handler took on it.
-  const action& frame(const endpoint& from, const std::string& bytes) {
+  const action& frame(const endpoint& from, const std::string& bytes,
+                      const std::vector<std::string>& groups = {}) {
     auto& e = next("the frame " + show(bytes) + " from '" + from.to_string() + "'");
     expect(!e.overflow && e.from == from && e.bytes == bytes, "expected the frame " + show(bytes) +
                                                                   " from '" + from.to_string() +
                                                                   "', got " + describe(e));
+    expect(e.groups == groups, "the groups of the frame " + show(bytes) + " differ");
     return e.act;
   }
 
@@ -258,18 +338,20 @@ private:
 /// action with `take` (which returns false for stop); a delimiter change
 /// applies to the next cut. False when the handler stopped.
 template <class Take>
-bool cut_all(const settings& s, std::string& buf, const endpoint& from, cursor& c, Take&& take) {
-  while (auto frame = cut_frame(buf, s.delimiter))
-    if (!take(c.frame(from, *frame)))
+bool cut_all(const settings& s, std::string& buf, const endpoint& from, cursor& c, Take&& take,
+             bool final = false) {
+  std::vector<std::string> groups;
+  while (auto frame = cut_frame(buf, s.delimiter, groups, final))
+    if (!take(c.frame(from, *frame, groups)))
       return false;
   return true;
 }
 
 /// The bound, after the complete frames: past `limit()`, or with a length
-/// prefix out of bounds at the front, the buffer is dropped and false
-/// returned.
+/// prefix out of bounds or bytes a pattern can never match at the front,
+/// the buffer is dropped and false returned.
 inline bool within_bound(const settings& s, std::string& buf) {
-  if (!bad_prefix(buf, s.delimiter) && buf.size() <= s.limit())
+  if (!bad_prefix(buf, s.delimiter) && !bad_match(buf, s.delimiter) && buf.size() <= s.limit())
     return true;
   buf.clear();
   return false;

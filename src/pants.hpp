@@ -10,8 +10,11 @@
 #include "pants/actors/stream.hpp"            // IWYU pragma: export
 #include "pants/actors/stream_server.hpp"     // IWYU pragma: export
 #include "pants/channels/address.hpp"         // IWYU pragma: export
+#include "pants/channels/binary_layout.hpp"   // IWYU pragma: export
 #include "pants/channels/errors.hpp"          // IWYU pragma: export
 #include "pants/channels/messages.hpp"        // IWYU pragma: export
+#include "pants/channels/read_delimiter.hpp"  // IWYU pragma: export
+#include "pants/channels/regex.hpp"           // IWYU pragma: export
 #include "pants/engine/engine.hpp"            // IWYU pragma: export
 #include "pants/engine/log.hpp"               // IWYU pragma: export
 #include "pants/engine/signals.hpp"           // IWYU pragma: export

@@ -27,7 +27,9 @@ void behavior_datagram::on_write() { invoke(drained_msg{}); }
 void behavior_datagram::on_close() { invoke(closed_msg{}); }
 
 void behavior_datagram::on_read(std::string_view data, const endpoint& from) {
-  invoke(datagram_msg{std::string(data), from});
+  auto groups = read_groups();
+  invoke(datagram_msg{std::string(data), from,
+                      groups.empty() ? std::vector<std::string>{} : groups.strings()});
 }
 
 void behavior_datagram::on_overflow_error(const net_error& e, const endpoint& from) {

@@ -31,7 +31,11 @@ template <class T> bool behavior_stream::invoke(T msg) {
 
 void behavior_stream::on_connect() { invoke(connected_msg{}); }
 void behavior_stream::on_connect_error(const net_error& e) { invoke(connect_failed_msg{e}); }
-void behavior_stream::on_read(std::string_view data) { invoke(read_msg{std::string(data)}); }
+void behavior_stream::on_read(std::string_view data) {
+  auto groups = read_groups();
+  invoke(
+      read_msg{std::string(data), groups.empty() ? std::vector<std::string>{} : groups.strings()});
+}
 void behavior_stream::on_write() { invoke(drained_msg{}); }
 void behavior_stream::on_close() { invoke(closed_msg{}); }
 

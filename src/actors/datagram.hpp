@@ -112,6 +112,12 @@ public:
   /// std::invalid_argument for an empty string or 0, keeping the old one.
   void read_delimiter(pants::read_delimiter d);
   const pants::read_delimiter& read_delimiter() const noexcept { return framers_.delimiter(); }
+  /// Inside `on_read` for a frame cut by a regular expression: its match's
+  /// groups; empty elsewhere. A view valid only during that `on_read`.
+  match_groups read_groups() const noexcept { return framers_.groups(); }
+  /// Inside `on_read` for a frame cut by a binary layout: its fields; see
+  /// stream::read_fields.
+  unpacked read_fields() const { return framers_.fields(); }
 
   /// Bounds each sender's buffer (default 64 KiB). Throws
   /// std::invalid_argument for 0.

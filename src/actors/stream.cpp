@@ -225,6 +225,13 @@ void stream::write_framed(std::string_view data) {
   write_framed(data, framer_.delimiter().prefix());
 }
 
+const binary_layout& stream::own_layout() const {
+  if (framer_.delimiter().type() != read_delimiter::kind::layout)
+    throw std::logic_error("pants: write_packed(values...) needs a binary-layout read delimiter; "
+                           "pass the layout: write_packed(binary_layout(\"...\"), values...)");
+  return framer_.delimiter().layout();
+}
+
 void stream::write_file(const std::string& path, off_t offset, std::size_t nbytes) {
   auto sock = socket_checked();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -351,6 +358,15 @@ bool stream::deliver_frames(std::string&& bytes) {
   return fits;
 }
 
+void stream::deliver_final_frames() {
+  in_feed_ = true;
+  framer_.finish([this](std::string_view frame) {
+    guarded([&] { on_read(frame); });
+    return socket_->reading();
+  });
+  in_feed_ = false;
+}
+
 void stream::handle_chunk(chunk_msg& m) {
   auto n = m.bytes.size();
   if (auto* w = idle_.load(std::memory_order_relaxed))
@@ -369,8 +385,11 @@ void stream::reframe() {
 }
 
 void stream::handle_eof() {
-  // Complete frames were delivered as they arrived; an unterminated tail is
-  // discarded, as in Pants. Queued output is flushed before the close.
+  // Complete frames were delivered as they arrived (but a pattern's match
+  // the end completes); an unterminated tail is discarded, as in Pants.
+  // Queued output is flushed before the close.
+  if (!finished_ && socket_->reading())
+    deliver_final_frames();
   framer_.clear();
   socket_->end();
 }

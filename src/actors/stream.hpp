@@ -111,6 +111,19 @@ public:
   /// nothing, unless the read delimiter is a length prefix.
   void write_framed(std::string_view data);
 
+  /// Queues one frame of `layout` holding `values` (one per field; see
+  /// binary_layout::pack_into). Throws struct_error, writing nothing, when
+  /// they do not fit the layout; state_error as `write`.
+  template <class... Ts> void write_packed(const binary_layout& layout, const Ts&... values) {
+    write(layout.pack(values...));
+  }
+  /// As above with the channel's own read delimiter's layout (where the
+  /// read delimiter is yours to read, as write_framed). Throws
+  /// std::logic_error, writing nothing, unless it is a binary layout.
+  template <class... Ts> void write_packed(const Ts&... values) {
+    write_packed(own_layout(), values...);
+  }
+
   /// Queues the file region (`nbytes == 0`: to the end) to be sent with
   /// sendfile, in order with writes. Throws std::invalid_argument if the
   /// file cannot be opened or the region is outside it, state_error as
@@ -160,10 +173,21 @@ public:
 
   /// Changes how bytes are split into `on_read` calls; applies at once to
   /// buffered data. Throws std::invalid_argument (from read_delimiter or
-  /// length_prefix) for an empty string, 0, or a bad prefix layout, leaving
+  /// length_prefix) for an empty string, 0, or a bad prefix layout, and
+  /// regex_error for a bad pattern (both at their construction), leaving
   /// the old delimiter in force.
   void read_delimiter(pants::read_delimiter d);
   const pants::read_delimiter& read_delimiter() const noexcept { return framer_.delimiter(); }
+
+  /// Inside `on_read` for a frame cut by a regular expression: its match's
+  /// groups (`[0]` the whole match; in search mode, the dropped delimiter).
+  /// Empty elsewhere. A view valid only during that `on_read`.
+  match_groups read_groups() const noexcept { return framer_.groups(); }
+  /// Inside `on_read` for a frame cut by a binary layout: its fields, read
+  /// with typed getters (`read_fields().get<std::uint16_t>(0)`, or
+  /// `.as<...>()` for a tuple). A view valid only during that `on_read`;
+  /// std::logic_error elsewhere.
+  unpacked read_fields() const { return framer_.fields(); }
 
   /// Bounds the receive buffer (default 64 KiB; at least the byte count).
   /// Throws std::invalid_argument for 0.
@@ -202,6 +226,9 @@ private:
   void handle_closed() override;
   void reframe() override;
   bool deliver_frames(std::string&& bytes);
+  /// At end of stream: delivers what only the end completes (a regular
+  /// expression's last match), drops the unterminated tail.
+  void deliver_final_frames();
   void drain_seen() noexcept override;
 
   /// Spawns the actor; returns the sink the socket delivers to.
@@ -212,6 +239,8 @@ private:
              const std::shared_ptr<detail::connection_list>& list) override;
   /// The socket (never null), or state_error before `connect`/accept.
   stream_io* socket_checked() const;
+  /// The read delimiter's binary layout, or std::logic_error.
+  const binary_layout& own_layout() const;
   /// Starts the connect timeout (set: positive) for the socket just made.
   void arm_connect_timeout(const std::string& target);
   /// The idle timeouts and their cycles, made by the first

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace pants {
 
@@ -46,9 +47,12 @@ struct chunk_msg {
   std::string bytes;
 };
 
-/// One frame of the channel's current read delimiter.
+/// One frame of the channel's current read delimiter; for a frame cut by
+/// a regular expression, its match's groups (`groups[0]` the whole match),
+/// else no groups.
 struct read_msg {
   std::string data;
+  std::vector<std::string> groups;
 };
 
 /// One datagram as received, with its sender. Internal: the channel frames
@@ -63,6 +67,7 @@ struct packet_msg {
 struct datagram_msg {
   std::string data;
   endpoint from;
+  std::vector<std::string> groups; // as in read_msg
 };
 
 /// The peer shut down its sending side (end of stream). Internal: the
@@ -120,11 +125,13 @@ template <class Inspector> auto inspect(Inspector& f, net_error& x) { return f(x
 template <class Inspector> auto inspect(Inspector& f, connected_msg&) { return f(); }
 template <class Inspector> auto inspect(Inspector& f, connect_failed_msg& x) { return f(x.error); }
 template <class Inspector> auto inspect(Inspector& f, chunk_msg& x) { return f(x.bytes); }
-template <class Inspector> auto inspect(Inspector& f, read_msg& x) { return f(x.data); }
+template <class Inspector> auto inspect(Inspector& f, read_msg& x) { return f(x.data, x.groups); }
 template <class Inspector> auto inspect(Inspector& f, eof_msg&) { return f(); }
 template <class Inspector> auto inspect(Inspector& f, drained_msg&) { return f(); }
 template <class Inspector> auto inspect(Inspector& f, packet_msg& x) { return f(x.bytes, x.from); }
-template <class Inspector> auto inspect(Inspector& f, datagram_msg& x) { return f(x.data, x.from); }
+template <class Inspector> auto inspect(Inspector& f, datagram_msg& x) {
+  return f(x.data, x.from, x.groups);
+}
 template <class Inspector> auto inspect(Inspector& f, overflow_msg& x) {
   return f(x.error, x.from);
 }

@@ -1,10 +1,14 @@
 #pragma once
 
+#include "pants/channels/binary_layout.hpp"
+#include "pants/channels/regex.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <variant>
 
 namespace pants {
 
@@ -88,21 +92,21 @@ private:
 
 /// How a stream channel splits incoming bytes into `on_read` frames:
 /// none (each chunk as it arrives), a byte string (data up to the string,
-/// which is dropped), a byte count (exactly n bytes), or a length prefix
-/// (the payload after it; the prefix is dropped). A plain value.
+/// which is dropped), a byte count (exactly n bytes), a length prefix
+/// (the payload after it; the prefix is dropped), a regular expression
+/// (see regex_mode), or a binary layout (frames of its size, read as its
+/// fields). A plain value.
 class read_delimiter {
 public:
-  enum class kind { none, bytes, count, length };
+  enum class kind { none, bytes, count, length, regex, layout };
 
   /// No delimiter: chunks are passed on as they arrive.
   read_delimiter() = default;
 
   /// Frames end at `delimiter` (any bytes, length >= 1).
   /// Throws std::invalid_argument when empty.
-  read_delimiter(std::string delimiter) : kind_(kind::bytes), bytes_(std::move(delimiter)) {
-    if (bytes_.empty())
-      throw std::invalid_argument("pants: a read delimiter string must not be empty");
-  }
+  read_delimiter(std::string delimiter)
+      : value_(std::in_place_type<std::string>, checked(std::move(delimiter))) {}
   read_delimiter(const char* delimiter) : read_delimiter(std::string(delimiter ? delimiter : "")) {}
 
   /// Frames end at the byte `c`: `read_delimiter('\n')` is the one-byte
@@ -112,32 +116,79 @@ public:
   /// Frames of exactly `n` bytes. Throws std::invalid_argument unless n >= 1.
   template <class Int,
             std::enable_if_t<std::is_integral_v<Int> && !std::is_same_v<Int, char>, int> = 0>
-  read_delimiter(Int n) : kind_(kind::count) {
-    if (n <= 0)
-      throw std::invalid_argument("pants: a read delimiter count must be at least 1");
-    count_ = static_cast<std::size_t>(n);
-  }
+  read_delimiter(Int n) : value_(std::in_place_type<std::size_t>, checked_count(n)) {}
 
   /// Length-prefixed frames; see length_prefix.
-  read_delimiter(const length_prefix& p) : kind_(kind::length), prefix_(p) {}
+  read_delimiter(const length_prefix& p) : value_(std::in_place_type<length_prefix>, p) {}
 
-  kind type() const noexcept { return kind_; }
-  const std::string& bytes() const noexcept { return bytes_; }
-  std::size_t count() const noexcept { return count_; }
+  /// Frames cut by a regular expression, in its mode; see regex.
+  read_delimiter(const pants::regex& r) : value_(std::in_place_type<pants::regex>, r) {}
+
+  /// Frames of exactly `l.size()` bytes, read as `l`'s fields. Throws
+  /// std::invalid_argument for a layout of 0 bytes.
+  read_delimiter(const binary_layout& l) : value_(std::in_place_type<binary_layout>, checked(l)) {}
+
+  kind type() const noexcept { return static_cast<kind>(value_.index()); }
+  /// The string of a `bytes` delimiter (empty for other kinds).
+  const std::string& bytes() const noexcept {
+    static const std::string none;
+    auto* s = std::get_if<std::string>(&value_);
+    return s ? *s : none;
+  }
+  /// The frame size of a `count` or `layout` delimiter (0 for others).
+  std::size_t count() const noexcept {
+    if (auto* n = std::get_if<std::size_t>(&value_))
+      return *n;
+    auto* l = std::get_if<binary_layout>(&value_);
+    return l ? l->size() : 0;
+  }
   /// The layout of a `length` delimiter (a 1-byte prefix for other kinds).
-  const length_prefix& prefix() const noexcept { return prefix_; }
+  const length_prefix& prefix() const noexcept {
+    static const length_prefix none{1, 1};
+    auto* p = std::get_if<length_prefix>(&value_);
+    return p ? *p : none;
+  }
+  /// The pattern of a `regex` delimiter. Throws std::logic_error for other
+  /// kinds.
+  const pants::regex& pattern() const {
+    if (auto* r = std::get_if<pants::regex>(&value_))
+      return *r;
+    throw std::logic_error("pants: this read delimiter is not a regular expression");
+  }
+  /// The layout of a `layout` delimiter. Throws std::logic_error for other
+  /// kinds.
+  const binary_layout& layout() const {
+    if (auto* l = std::get_if<binary_layout>(&value_))
+      return *l;
+    throw std::logic_error("pants: this read delimiter is not a binary layout");
+  }
 
   friend bool operator==(const read_delimiter& a, const read_delimiter& b) {
-    return a.kind_ == b.kind_ && a.bytes_ == b.bytes_ && a.count_ == b.count_ &&
-           a.prefix_ == b.prefix_;
+    return a.value_ == b.value_;
   }
   friend bool operator!=(const read_delimiter& a, const read_delimiter& b) { return !(a == b); }
 
 private:
-  kind kind_ = kind::none;
-  std::string bytes_;
-  std::size_t count_ = 0;
-  length_prefix prefix_{1, 1};
+  static std::string checked(std::string s) {
+    if (s.empty())
+      throw std::invalid_argument("pants: a read delimiter string must not be empty");
+    return s;
+  }
+  template <class Int> static std::size_t checked_count(Int n) {
+    if (n <= 0)
+      throw std::invalid_argument("pants: a read delimiter count must be at least 1");
+    return static_cast<std::size_t>(n);
+  }
+  static const binary_layout& checked(const binary_layout& l) {
+    if (l.size() == 0)
+      throw std::invalid_argument("pants: a binary layout of 0 bytes (\"" + l.format() +
+                                  "\") cannot frame a stream");
+    return l;
+  }
+
+  // One alternative per kind, in `kind`'s order (type() is the index).
+  std::variant<std::monostate, std::string, std::size_t, length_prefix, pants::regex, binary_layout>
+      value_;
 };
 
 } // namespace pants

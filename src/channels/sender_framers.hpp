@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <list>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -73,6 +74,18 @@ public:
   template <class OnFrame, class OnOverflow>
   void reframe(OnFrame&& on_frame, OnOverflow&& on_overflow);
 
+  /// Inside `on_frame`: the groups of the regular-expression match that cut
+  /// the frame (see framer::groups); empty elsewhere.
+  match_groups groups() const noexcept { return current_ ? current_->groups() : match_groups{}; }
+  /// Inside `on_frame` for a frame cut by a binary layout: its fields (see
+  /// framer::fields); std::logic_error elsewhere.
+  unpacked fields() const {
+    if (!current_)
+      throw std::logic_error("pants: read_fields() is for the frame a binary layout cut, "
+                             "inside its on_read");
+    return current_->fields();
+  }
+
   /// Why the last overflow reported (by `feed` or `reframe`) happened.
   const std::string& overflow_reason() const noexcept { return overflow_; }
 
@@ -97,6 +110,7 @@ private:
   lru_list lru_;
   std::unordered_map<endpoint, lru_list::iterator, hasher> table_;
   std::string overflow_;
+  const framer* current_ = nullptr; // the framer delivering, for groups()
 };
 
 template <class OnFrame>
@@ -107,7 +121,9 @@ bool sender_framers::feed(std::string&& bytes, const endpoint& from, OnFrame&& o
       on_frame(std::string_view(bytes)); // one datagram, one frame (even an empty one)
       return true;
     }
+    current_ = &scratch_;
     bool fits = scratch_.feed(std::move(bytes), on_frame);
+    current_ = nullptr;
     if (!fits)
       overflow_ = scratch_.overflow_reason();
     if (scratch_.buffered() > 0)
@@ -115,7 +131,9 @@ bool sender_framers::feed(std::string&& bytes, const endpoint& from, OnFrame&& o
     return fits;
   }
   auto entry = touch(from);
+  current_ = &entry->frames;
   bool fits = entry->frames.feed(std::move(bytes), on_frame);
+  current_ = nullptr;
   if (!fits)
     overflow_ = entry->frames.overflow_reason();
   drop_if_empty(entry);
@@ -133,10 +151,12 @@ void sender_framers::reframe(OnFrame&& on_frame, OnOverflow&& on_overflow) {
     if (!go_on || table_.find(from) == table_.end())
       continue; // stopped, or evicted by a handler meanwhile
     auto entry = touch(from);
+    current_ = &entry->frames;
     bool fits = entry->frames.feed(std::string(), [&](std::string_view frame) {
       go_on = on_frame(frame, from);
       return go_on;
     });
+    current_ = nullptr;
     if (!fits)
       overflow_ = entry->frames.overflow_reason();
     drop_if_empty(entry);

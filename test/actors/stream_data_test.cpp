@@ -5,7 +5,9 @@
 #include "pants/actors/stream.hpp"
 
 #include "pants/actors/stream_server.hpp"
+#include "pants/channels/binary_layout.hpp"
 #include "pants/channels/errors.hpp"
+#include "pants/channels/regex.hpp"
 #include "support/loopback.hpp"
 #include "support/pattern.hpp"
 #include "support/peers.hpp"
@@ -18,6 +20,7 @@
 #include "support/family.hpp"
 #include "support/probe.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -132,6 +135,68 @@ PANTS_FAMILY_TEST_CASE(
                                         "ab\0\0\0\x03\n\n\n\0\x05"
                                         "cut"s))
     BOOST_TEST(log == want, boost::test_tools::per_element());
+}
+
+PANTS_FAMILY_TEST_CASE(
+    regex_search_delimiter_gives_the_same_frames_whole_or_split_at_every_offset) {
+  // "\r?\n+" could always take one more newline: the last frame waits for
+  // the end of the stream, which completes it.
+  auto at = serve(fam, framed_by(pants::regex("\r?\n+")));
+  auto want = expected_log({"ab", "cd", "e\rf", "gh"});
+  for (auto& log : logs_for_every_split(*this, at, "ab\r\ncd\n\n\ne\rf\r\ngh\n"))
+    BOOST_TEST(log == want, boost::test_tools::per_element());
+}
+
+PANTS_FAMILY_TEST_CASE(
+    regex_match_mode_hands_the_handler_each_match_and_refuses_what_cannot_match) {
+  auto at = serve(fam, [](probe& p) {
+    p.connect_hook = [](probe& self) {
+      self.read_delimiter(pants::regex("(?<cmd>[A-Z]+) (\\d+)\r\n", regex_mode::match));
+    };
+    p.read_hook = [](probe& self, std::string_view) {
+      auto g = self.read_groups();
+      self.write(std::string(g["cmd"]) + "=" + std::string(g[2]) + ";");
+    };
+    p.overflow_hook = [](probe& self, const net_error& e) { self.events.add("why:" + e.message); };
+  });
+  blocking_client c(at);
+  c.send("GET 1\r\nPUT 22\r\nget 3\r\n");
+  BOOST_TEST(c.recv_exactly(13) == "GET=1;PUT=22;");
+  auto p = next_channel();
+  BOOST_REQUIRE(p->events.wait_count("close"));
+  auto log = p->events.snapshot();
+  auto why = std::find(log.begin(), log.end(), "overflow");
+  BOOST_REQUIRE((why != log.end() && why + 1 != log.end()));
+  BOOST_TEST(why[1] ==
+             "why:the buffered bytes cannot match the pattern \"(?<cmd>[A-Z]+) (\\d+)\r\n\" "
+             "(match mode)");
+  BOOST_TEST(c.peer_closed());
+}
+
+PANTS_FAMILY_TEST_CASE(binary_layout_frames_read_as_fields_and_answered_with_write_packed) {
+  // A request of a 4-byte id and two doubles; the answer their sum, under
+  // the same id.
+  binary_layout request("!Idd"), answer("!Id");
+  auto at = serve(fam, [request, answer](probe& p) {
+    p.connect_hook = [request](probe& self) { self.read_delimiter(request); };
+    p.read_hook = [answer](probe& self, std::string_view) {
+      auto [id, a, b] = self.read_fields().as<std::uint32_t, double, double>();
+      self.write_packed(answer, id, a + b);
+    };
+  });
+  std::string input;
+  for (std::uint32_t id = 0; id < 1000; ++id)
+    input += request.pack(id, id * 0.5, 0.25);
+  blocking_client c(at);
+  std::thread sender([&] { c.send(input); });
+  auto got = c.recv_exactly(1000 * answer.size());
+  sender.join();
+  BOOST_REQUIRE(got.size() == 1000 * answer.size());
+  for (std::uint32_t id = 0; id < 1000; ++id) {
+    auto f = answer.unpack(std::string_view(got).substr(id * answer.size(), answer.size()));
+    BOOST_TEST(f.get<std::uint32_t>(0) == id);
+    BOOST_TEST(f.get<double>(1) == id * 0.5 + 0.25);
+  }
 }
 
 PANTS_FAMILY_TEST_CASE(frames_echoed_with_write_framed_come_back_prefixed_and_intact) {

@@ -7,7 +7,9 @@
 #include "pants/actors/behavior_stream.hpp"
 #include "pants/actors/stream.hpp"
 #include "pants/actors/stream_server.hpp"
+#include "pants/channels/binary_layout.hpp"
 #include "pants/channels/errors.hpp"
+#include "pants/channels/regex.hpp"
 #include "support/log_capture.hpp"
 
 #define BOOST_TEST_MODULE stream_mock
@@ -132,6 +134,79 @@ BOOST_AUTO_TEST_CASE(a_length_prefix_gives_each_payload_and_write_framed_answers
   BOOST_TEST((strings(c->log.begin() + 6, c->log.end()) ==
               strings{"overflow " + std::to_string(ENOBUFS), "close"}));
   BOOST_TEST(peer.closed());
+}
+
+BOOST_AUTO_TEST_CASE(a_match_mode_pattern_hands_on_read_its_groups_and_the_end_completes_one) {
+  auto [c, peer] = accept<logged>();
+  c->read_delimiter(pants::regex("(\\w+)=(\\d+)\n*", regex_mode::match));
+  c->on_read_do = [](logged& self, std::string_view) {
+    auto g = self.read_groups();
+    self.log.push_back(std::string(g[1]) + " is " + std::string(g[2]));
+  };
+  for (auto chunk : {"a=1\nb", "=22\n", "\nc=3"})
+    peer.send(chunk);
+  run();
+  // "c=3" could take more digits (or newlines): it waits.
+  BOOST_TEST(c->log == (strings{"connect", "read a=1\n", "a is 1", "read b=22\n\n", "b is 22"}),
+             boost::test_tools::per_element());
+  peer.close(); // the end of the stream completes both
+  run();
+  BOOST_TEST(c->log == (strings{"connect", "read a=1\n", "a is 1", "read b=22\n\n", "b is 22",
+                                "read c=3", "c is 3", "close"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(c->read_groups().empty()); // outside on_read
+}
+
+BOOST_AUTO_TEST_CASE(bytes_a_match_mode_pattern_can_never_match_are_an_overflow) {
+  auto [c, peer] = accept<logged>();
+  c->read_delimiter(pants::regex("OK\n", regex_mode::match));
+  peer.send("OK\nNO\n");
+  run();
+  BOOST_TEST(c->log ==
+                 (strings{"connect", "read OK\n", "overflow " + std::to_string(ENOBUFS), "close"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(peer.closed());
+}
+
+BOOST_AUTO_TEST_CASE(a_binary_layout_gives_typed_fields_and_write_packed_answers_in_kind) {
+  using namespace std::string_literals;
+  auto [c, peer] = accept<logged>();
+  c->read_delimiter(binary_layout("!HB"));
+  c->on_read_do = [](logged& self, std::string_view) {
+    auto [id, op] = self.read_fields().as<std::uint16_t, std::uint8_t>();
+    self.write_packed(id, static_cast<std::uint8_t>(op + 1));
+  };
+  peer.send("\x01\x02\x07\xff"s);
+  peer.send("\xfe\x09"s);
+  run();
+  BOOST_TEST(c->log.size() == 5u);
+  BOOST_TEST((peer.written() == "\x01\x02\x08\xff\xfe\x0a"s));
+  BOOST_CHECK_THROW(c->read_fields(), std::logic_error); // outside on_read
+  c->read_delimiter('\n');
+  BOOST_CHECK_THROW(c->write_packed(1, 2), std::logic_error); // no layout to use
+  BOOST_CHECK_THROW(c->write_packed(binary_layout("!H"), 70000), struct_error);
+  BOOST_TEST(peer.written().size() == 6u); // nothing written by either
+}
+
+BOOST_AUTO_TEST_CASE(an_actor_style_channel_gets_a_patterns_groups_in_read_msg) {
+  strings log;
+  auto c = make<behavior_stream>([&log](stream&) -> caf::behavior {
+    return {[&log](read_msg& m) {
+      std::string line = m.data + ":";
+      for (auto& g : m.groups)
+        line += "[" + g + "]";
+      log.push_back(line);
+    }};
+  });
+  c->read_delimiter(pants::regex("([a-z]+)(!)?;"));
+  auto peer = mock.accept(c);
+  peer.send("x1ab;y2cd!;");
+  run();
+  c->read_delimiter('\n'); // later frames carry no groups
+  peer.send("z\n");
+  run();
+  BOOST_TEST(log == (strings{"x1:[ab;][ab][]", "y2:[cd!;][cd][!]", "z:"}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(a_delimiter_changed_in_on_read_applies_to_the_rest_of_the_chunk) {

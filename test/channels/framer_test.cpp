@@ -1,6 +1,9 @@
 #include "pants/channels/framer.hpp"
 
+#include "pants/channels/binary_layout.hpp"
 #include "pants/channels/read_delimiter.hpp"
+
+#include "support/cuts.hpp"
 
 #define BOOST_TEST_MODULE framer
 #include <boost/test/unit_test.hpp>
@@ -20,35 +23,9 @@ using namespace std::string_literals;
 namespace {
 
 using frames = std::vector<std::string>;
-using chunks = std::vector<std::string>;
-
-/// Every way the suite cuts an input into feeds: whole, in two at every
-/// offset (including empty first or last feeds), one byte at a time, and for
-/// short inputs in three at every pair of offsets.
-std::vector<chunks> cuts(const std::string& input) {
-  std::vector<chunks> out;
-  const auto n = input.size();
-  out.push_back({input});
-  for (std::size_t i = 0; i <= n; ++i)
-    out.push_back({input.substr(0, i), input.substr(i)});
-  chunks bytes;
-  for (char c : input)
-    bytes.emplace_back(1, c);
-  out.push_back(bytes);
-  if (n <= 48)
-    for (std::size_t i = 0; i <= n; ++i)
-      for (std::size_t j = i; j <= n; ++j)
-        out.push_back({input.substr(0, i), input.substr(i, j - i), input.substr(j)});
-  return out;
-}
-
-/// "3+0+5": the feed sizes of a cut, for failure messages.
-std::string describe(const chunks& cut) {
-  std::string s;
-  for (const auto& c : cut)
-    s += (s.empty() ? "" : "+") + std::to_string(c.size());
-  return s;
-}
+using pants::test::chunks;
+using pants::test::cuts;
+using pants::test::describe;
 
 /// Feeds `cut` in order, collecting frames with `on_frame` (which may steer
 /// the framer); every feed must succeed.
@@ -569,6 +546,39 @@ BOOST_AUTO_TEST_CASE(a_long_frame_fed_byte_by_byte_is_found_without_rescanning) 
   BOOST_TEST(f.feed("\r\n", collect));
   BOOST_TEST(delivered == 1u);
   BOOST_TEST(frame_size == size);
+}
+
+// --- binary layouts ---------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_binary_layout_cuts_frames_of_its_size_however_the_input_is_cut) {
+  const binary_layout l("!Hb");
+  check_every_cut(l, "\x01\x02\xff\x00\x00\x01\x7f"s, {"\x01\x02\xff"s, "\x00\x00\x01"s}, 1);
+  BOOST_TEST(framer().limit() == framer::default_buffer_size);
+  framer f;
+  f.buffer_size(1);
+  f.delimiter(l);
+  BOOST_TEST(f.limit() == 3u); // a frame always fits
+  BOOST_CHECK_THROW(read_delimiter(binary_layout("")), std::invalid_argument);
+  BOOST_CHECK_THROW(read_delimiter("x").layout(), std::logic_error);
+}
+
+BOOST_AUTO_TEST_CASE(fields_read_the_frame_being_delivered_even_after_a_delimiter_change) {
+  framer f;
+  f.delimiter(binary_layout("<hH"));
+  std::vector<long> seen;
+  BOOST_TEST(f.feed("\xfe\xff\x10\x00tail"s, [&](std::string_view) {
+    f.delimiter("\n"); // the layout's last owner goes: the frame still reads through it
+    auto [a, b] = f.fields().as<short, unsigned>();
+    seen = {a, static_cast<long>(b)};
+    return true;
+  }));
+  BOOST_TEST(seen == (std::vector<long>{-2, 16}), boost::test_tools::per_element());
+  BOOST_CHECK_THROW(f.fields(), std::logic_error); // outside a delivery
+  f.delimiter(2);
+  BOOST_TEST(f.feed("", [&](std::string_view) {
+    BOOST_CHECK_THROW(f.fields(), std::logic_error); // a frame cut by a count
+    return true;
+  }));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
