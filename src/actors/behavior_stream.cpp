@@ -44,6 +44,13 @@ void behavior_stream::on_overflow_error(const net_error& e) {
     stream::on_overflow_error(e);
 }
 
+void behavior_stream::on_tls_handshake() { invoke(tls_handshake_msg{}); }
+
+void behavior_stream::on_tls_error(const net_error& e) {
+  if (!invoke(tls_error_msg{e}))
+    stream::on_tls_error(e);
+}
+
 void behavior_stream::on_idle(idle_kind kind) {
   if (!invoke(idle_msg{kind}))
     stream::on_idle(kind);

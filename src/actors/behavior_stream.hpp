@@ -14,7 +14,8 @@ namespace pants {
 /// `caf::behavior` that handles the framework's typed messages
 /// (`connected_msg`, `read_msg` — one per frame — `drained_msg`,
 /// `connect_failed_msg`, `overflow_msg`, `idle_msg`, `read_error_msg`,
-/// `write_error_msg`, `closed_msg`). The behaviour runs in the channel's
+/// `write_error_msg`, `tls_handshake_msg`, `tls_error_msg`, `closed_msg`).
+/// The behaviour runs in the channel's
 /// actor and also receives any other message sent to `actor()`.
 /// Unhandled framework messages keep the defaults (an overflow or an idle
 /// timeout closes).
@@ -44,6 +45,8 @@ private:
   void on_write() override;
   void on_overflow_error(const net_error& e) override;
   void on_idle(idle_kind kind) override;
+  void on_tls_handshake() override;
+  void on_tls_error(const net_error& e) override;
   void on_read_error(const net_error& e) override;
   void on_write_error(const net_error& e) override;
   void on_close() override;

@@ -25,6 +25,19 @@
 
 namespace pants {
 
+namespace {
+
+/// The host of "127.0.0.1:4000" or "[::1]:4000"; "" for a Unix path.
+std::string host_of(const std::string& address) {
+  if (address.empty() || address[0] == '/' || address[0] == '@')
+    return "";
+  if (address[0] == '[')
+    return address.substr(1, address.find(']') - 1);
+  return address.substr(0, address.rfind(':'));
+}
+
+} // namespace
+
 // The read side's cycle is touched in the channel's actor only; the write
 // side's also by `write` on any thread, so it is replaced under `mtx`, and
 // looked at only while `write_on` is set.
@@ -61,6 +74,8 @@ void stream::connect(const std::string& host, long port) {
   if (numeric)
     targets.push_back(endpoint::numeric(host, p));
   socket_.set(env_.sockets().make_stream(engine_, spawn_actor(), this));
+  if (tls_before_connect_)
+    socket_->start_tls(std::move(tls_before_connect_), host, {});
   if (connect_timeout_.count() > 0) // the name is made only for a timeout's message
     arm_connect_timeout(numeric ? targets.front().to_string() : host + ":" + std::to_string(p));
   if (numeric) {
@@ -89,9 +104,33 @@ void stream::connect(const endpoint& where) {
   if (socket_)
     throw state_error("pants: connect on a channel that is already connecting, open or closed");
   socket_.set(env_.sockets().make_stream(engine_, spawn_actor(), this));
+  if (tls_before_connect_)
+    socket_->start_tls(std::move(tls_before_connect_), host_of(where.to_string()), {});
   if (connect_timeout_.count() > 0)
     arm_connect_timeout(where.to_string());
   socket_->connect({where});
+}
+
+void stream::start_tls(const tls_options& options, std::string_view clear_first) {
+  bool server_side = !server_.expired() || connections_.lock() != nullptr;
+  start_tls(tls_context::make(server_side ? tls_role::server : tls_role::client, options),
+            clear_first);
+}
+
+void stream::start_tls(std::shared_ptr<const tls_context> context, std::string_view clear_first) {
+  if (!context)
+    throw std::invalid_argument("pants: start_tls needs a context");
+  if (!socket_) { // before connect: started with the socket
+    if (tls_before_connect_)
+      throw state_error("pants: TLS is already started on this channel");
+    if (!clear_first.empty())
+      throw state_error("pants: start_tls with bytes to send first needs a connected channel");
+    tls_before_connect_ = std::move(context);
+    return;
+  }
+  // After connect the name connected to is gone: options.host_name, else
+  // the peer's address, is what a client checks.
+  socket_->start_tls(std::move(context), host_of(socket_->remote_address()), clear_first);
 }
 
 void stream::set_connect_timeout(std::chrono::milliseconds timeout) {
@@ -195,6 +234,8 @@ void stream::adopt(int fd, const std::shared_ptr<stream_server>& server,
   server_ = server;
   connections_ = list;
   socket_.set(env_.sockets().adopt_stream(engine_, fd, spawn_actor(), this));
+  if (auto context = server ? server->tls_server_context() : nullptr)
+    socket_->start_tls(std::move(context), "", {});
   socket_->start(); // only now: the first event may reach a handler that reads socket_
 }
 
@@ -299,6 +340,8 @@ void stream::on_overflow_error(const net_error&) { close(); }
 
 void stream::on_idle(idle_kind) { close(); }
 
+void stream::on_tls_error(const net_error& e) { log_error("TLS error", e); }
+
 void stream::on_read_error(const net_error& e) { log_error("read error", e); }
 
 void stream::on_write_error(const net_error& e) { log_error("write error", e); }
@@ -332,6 +375,14 @@ void stream::receive_chunk(chunk_msg& m) {
 
 void stream::receive_eof() {
   run_handler([this] { handle_eof(); });
+}
+
+void stream::receive_tls_handshake() {
+  run_handler([this] { guarded([this] { on_tls_handshake(); }); });
+}
+
+void stream::receive_tls_error(const net_error& e) {
+  run_handler([&] { guarded([&] { on_tls_error(e); }); });
 }
 
 void stream::handle_connected() {

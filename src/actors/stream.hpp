@@ -5,6 +5,7 @@
 #include "pants/channels/framer.hpp"
 #include "pants/channels/messages.hpp"
 #include "pants/channels/read_delimiter.hpp"
+#include "pants/channels/tls_context.hpp"
 #include "pants/engine/timer.hpp"
 
 #include <caf/actor.hpp>
@@ -67,6 +68,29 @@ public:
   /// (or `"@name"`), or an `endpoint::numeric(host, port)`. Throws
   /// address_error for an empty endpoint, state_error as above.
   void connect(const endpoint& where);
+
+  // -- TLS -----------------------------------------------------------------
+
+  /// Starts TLS on this channel (Pants' startSSL), as a client, or as a
+  /// server on a connection a server accepted. Before `connect`, the
+  /// handshake starts once connected and `on_connect` follows it (after
+  /// `on_tls_handshake`); on an open channel, bytes written before the
+  /// call go out in the clear, then the handshake, then every later write
+  /// encrypted (STARTTLS ordering). A client verifies the server by
+  /// default, against `options.host_name` or the connect host. Failures
+  /// end in `on_tls_error` (OpenSSL's reason), then `on_close`. Throws
+  /// tls_config_error for a configuration OpenSSL refuses, state_error
+  /// when TLS is already on or the channel is ending or closed; nothing
+  /// changes then. Call where the channel is yours (its handlers, or
+  /// before connect).
+  ///
+  /// A server answering a STARTTLS command passes its answer as
+  /// `clear_first`: it goes out in the clear and TLS starts at once, so no
+  /// byte of the client's handshake can be read as plaintext in between
+  /// (a separate `write` then `start_tls` would leave that window open).
+  void start_tls(const tls_options& options = {}, std::string_view clear_first = {});
+  /// As above with a ready context (one shared by many channels).
+  void start_tls(std::shared_ptr<const tls_context> context, std::string_view clear_first = {});
 
   /// Bounds every later `connect`: one not completed within `timeout`
   /// (name resolution included) ends in `on_connect_error` (code
@@ -199,6 +223,12 @@ protected:
 
   virtual void on_connect() {}
   virtual void on_connect_error(const net_error&) {}
+  /// The TLS handshake completed (Pants' on_ssl_handshake).
+  virtual void on_tls_handshake() {}
+  /// TLS failed (a certificate that does not verify, a peer that is not
+  /// speaking TLS, a corrupted record): `e.message` is OpenSSL's reason;
+  /// the channel closes after it. Default: log, as read errors.
+  virtual void on_tls_error(const net_error& e);
   virtual void on_read(std::string_view) {}
   // on_write() and on_error(): see detail::channel_base.
   /// Default: close.
@@ -220,6 +250,8 @@ private:
   void receive_connect_failed(const net_error& e) override;
   void receive_chunk(chunk_msg& m) override;
   void receive_eof() override;
+  void receive_tls_handshake() override;
+  void receive_tls_error(const net_error& e) override;
   void handle_connected();
   void handle_chunk(chunk_msg& m);
   void handle_eof();
@@ -259,6 +291,8 @@ private:
   std::weak_ptr<detail::connection_list> connections_;
   framer framer_;
   std::chrono::milliseconds connect_timeout_{0};
+  /// The context start_tls gave before connect; started once the socket is made.
+  std::shared_ptr<const tls_context> tls_before_connect_;
   timer connect_timer_; // cancelled once connected
   /// Set once (by the handler), never moved; `write` reads it on any thread.
   std::atomic<idle_watches*> idle_{nullptr};

@@ -116,6 +116,17 @@ void stream_server::shut(bool graceful) {
       channel->close();
 }
 
+void stream_server::tls(const tls_options& options) {
+  auto context = tls_context::make(tls_role::server, options); // throws before any change
+  std::lock_guard<std::mutex> guard(mtx_);
+  tls_ = std::move(context);
+}
+
+std::shared_ptr<const tls_context> stream_server::tls_server_context() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return tls_;
+}
+
 std::vector<std::shared_ptr<stream>> stream_server::channels() const {
   return connections_->snapshot();
 }

@@ -76,6 +76,16 @@ public:
   /// The cap; 0 for none (the default).
   std::size_t max_connections() const noexcept { return max_connections_.load(); }
 
+  /// Starts TLS on every connection accepted from now on, with one server
+  /// context made from `options` (a certificate chain and key are
+  /// required): each connection's `on_tls_handshake` then `on_connect`
+  /// come once its handshake completes. Throws tls_config_error with
+  /// OpenSSL's reason for a file that cannot be loaded or a key that does
+  /// not match; nothing changes then. Safe from any thread.
+  void tls(const tls_options& options);
+  /// The server context connections start TLS with; null without TLS.
+  std::shared_ptr<const pants::tls_context> tls_server_context() const;
+
   /// The live connections, as of this call.
   std::vector<std::shared_ptr<stream>> channels() const;
 
@@ -151,6 +161,7 @@ private:
   std::uint16_t port_ = 0;
   bool closed_ = false;
   std::atomic<std::size_t> max_connections_{0};
+  std::shared_ptr<const pants::tls_context> tls_;
   bool adopted_ = false; // in the actor: the on_accept running adopted its descriptor
 };
 

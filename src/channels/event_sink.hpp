@@ -23,6 +23,8 @@ public:
   virtual void deliver(write_error_msg) = 0;
   virtual void deliver(listening_msg) = 0;
   virtual void deliver(accepted_msg) = 0;
+  virtual void deliver(tls_handshake_msg) = 0;
+  virtual void deliver(tls_error_msg) = 0;
   virtual void deliver(closed_msg) = 0;
 
   /// A `read_error_msg` (`reading`) or a `write_error_msg` carrying `error`.

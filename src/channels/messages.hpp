@@ -5,11 +5,13 @@
 //
 // Engine -> channel actor (sent through an `event_sink`, in socket order):
 //   connected_msg, connect_failed_msg, chunk_msg, eof_msg, drained_msg,
-//   read_error_msg, write_error_msg, listening_msg, accepted_msg, closed_msg;
+//   read_error_msg, write_error_msg, listening_msg, accepted_msg,
+//   tls_handshake_msg, tls_error_msg, closed_msg;
 //   datagram channels: packet_msg instead of chunk_msg and eof_msg.
 // Channel actor -> user behaviour (actor-style channels, see docs/):
 //   connected_msg, connect_failed_msg, read_msg (one per frame), drained_msg,
-//   overflow_msg, idle_msg, read_error_msg, write_error_msg, closed_msg;
+//   overflow_msg, idle_msg, read_error_msg, write_error_msg,
+//   tls_handshake_msg, tls_error_msg, closed_msg;
 //   datagram channels: listening_msg, datagram_msg (one per datagram or
 //   frame) instead of read_msg.
 //
@@ -118,6 +120,17 @@ struct accepted_msg {
   std::string peer;
 };
 
+/// The TLS handshake completed (Pants' on_ssl_handshake). A channel that
+/// started TLS before it was connected (a client, or an accepted
+/// connection of a TLS server) gets `connected_msg` right after.
+struct tls_handshake_msg {};
+
+/// TLS failed: OpenSSL's reason ("TLS: certificate verify failed:
+/// hostname mismatch"); `closed_msg` follows.
+struct tls_error_msg {
+  net_error error;
+};
+
 /// The channel is closed; nothing is delivered after this.
 struct closed_msg {};
 
@@ -125,6 +138,8 @@ template <class Inspector> auto inspect(Inspector& f, net_error& x) { return f(x
 template <class Inspector> auto inspect(Inspector& f, connected_msg&) { return f(); }
 template <class Inspector> auto inspect(Inspector& f, connect_failed_msg& x) { return f(x.error); }
 template <class Inspector> auto inspect(Inspector& f, chunk_msg& x) { return f(x.bytes); }
+template <class Inspector> auto inspect(Inspector& f, tls_handshake_msg&) { return f(); }
+template <class Inspector> auto inspect(Inspector& f, tls_error_msg& x) { return f(x.error); }
 template <class Inspector> auto inspect(Inspector& f, read_msg& x) { return f(x.data, x.groups); }
 template <class Inspector> auto inspect(Inspector& f, eof_msg&) { return f(); }
 template <class Inspector> auto inspect(Inspector& f, drained_msg&) { return f(); }

@@ -2,8 +2,10 @@
 
 #include "pants/channels/address.hpp"
 #include "pants/channels/messages.hpp"
+#include "pants/channels/tls_context.hpp"
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
@@ -53,6 +55,12 @@ public:
   virtual bool is_closed() const noexcept = 0;
   virtual std::string local_address() const = 0;
   virtual std::string remote_address() const = 0;
+  /// Queues `clear_first` in the clear, then encrypts from here on with a
+  /// session of `context` (`host`: what a client verifies and sends as
+  /// SNI); bytes queued before go in the clear too. state_error when TLS
+  /// is already on or the socket is closing.
+  virtual void start_tls(std::shared_ptr<const tls_context> context, std::string host,
+                         std::string_view clear_first) = 0;
 };
 
 } // namespace pants

@@ -10,8 +10,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <new>
+#include <string>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <utility>
 
 namespace pants {
 
@@ -72,8 +74,59 @@ void stream_socket::start() {
 
 void stream_socket::connected_in_engine() {
   PANTS_ASSERT_IN_LOOP(engine_);
-  if (register_in_engine() && state_ == state::open)
+  if (!register_in_engine() || state_ != state::open)
+    return;
+  bool held;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    held = begin_tls_locked();
+  }
+  if (held)
+    update_interest(); // a TLS server waits for its client's hello
+  else
     report(connected_msg{});
+}
+
+bool stream_socket::begin_tls_locked() {
+  PANTS_ASSERT_IN_LOOP(engine_);
+  open_reported_ = true;
+  if (!tls_ || tls_->current() != tls_session::state::handshaking)
+    return false;
+  tls_->start();
+  push_tls_output_locked();
+  connect_held_ = true;
+  return true;
+}
+
+void stream_socket::push_tls_output_locked() {
+  std::string wire;
+  tls_->take_output(wire);
+  if (!wire.empty())
+    queue_.push(wire);
+}
+
+void stream_socket::start_tls(std::shared_ptr<const tls_context> context, std::string host,
+                              std::string_view clear_first) {
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (tls_)
+      throw state_error("pants: TLS is already started on this channel");
+    if (state_ == state::closed || state_ == state::ending || close_requested_ || write_shut_)
+      throw state_error("pants: start_tls on a channel that is ending, closing or closed");
+    if (!clear_first.empty() && !open_reported_)
+      throw state_error("pants: start_tls with bytes to send first needs a connected channel");
+    tls_ = std::make_unique<tls_session>(std::move(context), host);
+    tls_on_ = true;
+    if (!open_reported_)
+      return; // begins when the socket opens (begin_tls_locked)
+    if (!clear_first.empty()) {
+      queue_.push(clear_first);
+      user_output_ = true;
+    }
+    tls_->start(); // after what is queued: STARTTLS ordering
+    push_tls_output_locked();
+  }
+  request_interest_update();
 }
 
 void stream_socket::connect(std::vector<endpoint> targets) {
@@ -160,6 +213,7 @@ void stream_socket::finish_connect() {
     err = errno;
   if (err == EINPROGRESS || err == EALREADY)
     return; // spurious wake-up: still connecting
+  bool held = false;
   if (err != 0) {
     // Try the next address, if any, on a fresh socket.
     abandon_descriptor();
@@ -174,10 +228,12 @@ void stream_socket::finish_connect() {
     local_ = compact_endpoint(endpoint::local_of(fd_));
     remote_ = compact_endpoint(endpoint::peer_of(fd_));
     state_ = state::open;
+    held = begin_tls_locked();
   }
   plan_.reset(); // connected: the addresses are not needed any more
   update_interest();
-  report(connected_msg{});
+  if (!held) // else it follows the TLS handshake
+    report(connected_msg{});
 }
 
 void stream_socket::handle_io(std::uint32_t events) {
@@ -213,7 +269,9 @@ void stream_socket::on_readable() {
   PANTS_ASSERT_IN_LOOP(engine_);
   static thread_local char buf[read_chunk];
   ssize_t n = retry_on_eintr([&] { return ::read(fd_, buf, sizeof buf); });
-  if (n > 0) {
+  if (n > 0 && tls_on_) {
+    on_tls_bytes(buf, static_cast<std::size_t>(n));
+  } else if (n > 0) {
     auto size = static_cast<std::size_t>(n);
     chunk_msg chunk;
     try {
@@ -230,11 +288,62 @@ void stream_socket::on_readable() {
   } else if (n == 0) {
     if (eof_)
       return;
+    if (tls_on_ && !open_or_closed_tls()) {
+      report(tls_error_msg{
+          net_error{ECONNRESET, "TLS: the peer closed the connection during the handshake"}});
+      close_now();
+      return;
+    }
     eof_ = true;
     update_interest();
     report(eof_msg{});
   } else if (!would_block(errno)) {
     fail(true, errno);
+  }
+}
+
+bool stream_socket::open_or_closed_tls() {
+  std::lock_guard<std::mutex> guard(mtx_);
+  auto st = tls_->current();
+  return st == tls_session::state::open || st == tls_session::state::closed;
+}
+
+void stream_socket::on_tls_bytes(const char* data, std::size_t size) {
+  PANTS_ASSERT_IN_LOOP(engine_);
+  using tls_state = tls_session::state;
+  std::string plaintext, error;
+  tls_state before, after;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    before = tls_->current();
+    after = tls_->receive(std::string_view(data, size), plaintext);
+    push_tls_output_locked();
+    if (after == tls_state::failed) {
+      error = tls_->error();
+      int ignored = 0;
+      queue_.flush(fd_, ignored); // best effort: the alert that tells the peer why
+    }
+  }
+  if (before == tls_state::handshaking &&
+      (after == tls_state::open || after == tls_state::closed)) {
+    report(tls_handshake_msg{});
+    if (std::exchange(connect_held_, false))
+      report(connected_msg{});
+  }
+  if (!plaintext.empty()) {
+    if (credit_.charge(plaintext.size()))
+      update_interest();
+    report(chunk_msg{std::move(plaintext)});
+  }
+  if (after == tls_state::failed) {
+    report(tls_error_msg{net_error{EPROTO, "TLS: " + error}});
+    close_now();
+  } else if (after == tls_state::closed && before != tls_state::closed) {
+    eof_ = true; // close_notify: the end of the peer's stream
+    update_interest();
+    report(eof_msg{});
+  } else {
+    update_interest(); // the handshake's answers, if any, go out
   }
 }
 
@@ -247,7 +356,10 @@ void stream_socket::on_writable() {
     if (state_ == state::closed)
       return;
     if (queue_.flush(fd_, err)) {
-      drained = sink_ && drain_.try_report();
+      // With TLS, only bytes the channel wrote make a drain (on_write), not
+      // the handshake's or a session ticket's.
+      drained = sink_ && (!tls_ || user_output_) && drain_.try_report();
+      user_output_ = false;
       close_after = state_ == state::ending;
       if (write_shut_)
         ::shutdown(fd_, SHUT_WR);
@@ -306,6 +418,15 @@ bool stream_socket::write(std::string_view data) {
     throw state_error(refusal);
   if (data.empty())
     return false;
+  std::string wire;
+  if (tls_) {
+    tls_->send(data); // encrypted here, in the writer's thread, under the lock
+    tls_->take_output(wire);
+    user_output_ = true;
+    if (wire.empty())
+      return false; // held until the handshake completes
+    data = wire;
+  }
   if (!queue_.empty()) {
     queue_.push(data);
     bool over = queue_.bytes() > high_water_;
@@ -342,6 +463,9 @@ void stream_socket::write_file(int file_fd, off_t offset, std::size_t nbytes) {
     std::lock_guard<std::mutex> guard(mtx_);
     if (state_ != state::open || close_requested_ || write_shut_)
       throw state_error("pants: write_file on a channel that is not open for writing");
+    if (tls_)
+      throw state_error("pants: write_file over TLS is not supported yet: read the file and "
+                        "write() it");
     if (nbytes == 0)
       return;
     int dup = ::fcntl(file_fd, F_DUPFD_CLOEXEC, 0);
@@ -352,12 +476,32 @@ void stream_socket::write_file(int file_fd, off_t offset, std::size_t nbytes) {
   request_interest_update();
 }
 
+void stream_socket::end() {
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (tls_ && state_ == state::open && !close_requested_) {
+      tls_->close_notify(); // flushed before the close, after what is queued
+      push_tls_output_locked();
+    }
+  }
+  request_end();
+}
+
 void stream_socket::shutdown_write() {
-  std::lock_guard<std::mutex> guard(mtx_);
-  if (state_ != state::open || close_requested_ || write_shut_.exchange(true))
-    return;
-  if (queue_.empty())
-    ::shutdown(fd_, SHUT_WR); // else the flush that empties the queue does it
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ != state::open || close_requested_ || write_shut_.exchange(true))
+      return;
+    if (tls_) {
+      tls_->close_notify(); // the peer reads the end of our stream from it
+      push_tls_output_locked();
+    }
+    if (queue_.empty()) {
+      ::shutdown(fd_, SHUT_WR); // else the flush that empties the queue does it
+      return;
+    }
+  }
+  request_interest_update();
 }
 
 void stream_socket::set_write_marks(std::size_t high, std::size_t low) {

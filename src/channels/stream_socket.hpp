@@ -4,6 +4,7 @@
 #include "pants/channels/event_sink.hpp"
 #include "pants/channels/socket_core.hpp"
 #include "pants/channels/stream_io.hpp"
+#include "pants/channels/tls_session.hpp"
 #include "pants/channels/write_queue.hpp"
 #include "pants/engine/engine.hpp"
 
@@ -76,7 +77,7 @@ public:
 
   /// No more writes: flushes the queue, then closes. Idempotent; a no-op
   /// once closing. Safe from any thread.
-  void end() override { request_end(); }
+  void end() override;
 
   /// Closes at once, discarding queued output. Idempotent. `closed_msg`
   /// follows as its own event. Safe from any thread.
@@ -118,6 +119,19 @@ public:
   std::string local_address() const override;
   std::string remote_address() const override;
 
+  /// Starts TLS with a session of `context`: bytes queued before the call,
+  /// and `clear_first`, go out in the clear, then the handshake, then every
+  /// later write encrypted (STARTTLS ordering; a server answering STARTTLS
+  /// passes its answer as `clear_first`, so that no byte of the client's
+  /// handshake can be read before TLS is on). Before the socket is open (a client
+  /// connecting, an accepted socket not started), `connected_msg` waits
+  /// for the handshake and follows `tls_handshake_msg`. A failure reports
+  /// `tls_error_msg`, then the socket closes. Throws state_error when TLS
+  /// is already on, or the socket is ending, closing or closed. Safe from
+  /// any thread.
+  void start_tls(std::shared_ptr<const tls_context> context, std::string host,
+                 std::string_view clear_first) override;
+
   /// Engine-thread entry point. Must be called in the engine thread.
   void handle_io(std::uint32_t events) override;
 
@@ -149,16 +163,31 @@ private:
   void finish_connect();
   void on_readable();
   void on_writable();
+  /// `size` bytes read into `data` on a TLS socket: decrypts, answers the
+  /// handshake, reports what it completes.
+  void on_tls_bytes(const char* data, std::size_t size);
+  /// Whether the TLS handshake completed. Locks mtx_.
+  bool open_or_closed_tls();
+  /// Queues what the TLS session has for the wire. Under mtx_.
+  void push_tls_output_locked();
+  /// Starts a TLS client's handshake once connected; whether connected_msg
+  /// waits for it. Engine thread, under mtx_.
+  bool begin_tls_locked();
   void fail(bool reading, int code);
 
   // -- any thread, under mtx_ --------------------------------------------------------
   write_queue queue_; // bytes() also lock-free
   std::size_t high_water_ = default_high_water;
   std::size_t low_water_ = default_low_water;
-  compact_endpoint local_, remote_; // set when open; kept after the close
+  compact_endpoint local_, remote_;  // set when open; kept after the close
+  std::unique_ptr<tls_session> tls_; // set once by start_tls; writes encrypt through it
+  bool open_reported_ = false;       // connected_msg reported, or held for the handshake
+  bool user_output_ =
+      false; // with TLS: written bytes queued (a drain is theirs, not the handshake's)
 
   // -- atomic: read from any thread, written under mtx_ -------------------------------
   std::atomic<bool> write_shut_{false}; // shutdown_write() called
+  std::atomic<bool> tls_on_{false};     // tls_ is set (the engine reads without the lock)
 
   // -- engine thread only (the targets are set by connect before its post) --------------
   /// A client's addresses and what each failed with (engine thread once
@@ -175,8 +204,9 @@ private:
     net_error error() const;
   };
   std::unique_ptr<connect_plan> plan_;
-  bool eof_ = false;        // read side: the peer's end of stream was seen
-  bool hwm_paused_ = false; // read side: paused by the write marks (written under mtx_)
+  bool eof_ = false;          // read side: the peer's end of stream was seen
+  bool connect_held_ = false; // connected_msg waits for the TLS handshake
+  bool hwm_paused_ = false;   // read side: paused by the write marks (written under mtx_)
 };
 
 } // namespace pants

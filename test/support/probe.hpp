@@ -71,6 +71,8 @@ protected:
   void on_read_error(const net_error&) override { events.add("read_error"); }
   void on_write_error(const net_error&) override { events.add("write_error"); }
   void on_close() override { events.add("close"); }
+  void on_tls_handshake() override { events.add("tls"); }
+  void on_tls_error(const net_error& e) override { events.add("tls_error:" + e.message); }
   void on_error(const std::exception& e) override { events.add(std::string("error:") + e.what()); }
 };
 

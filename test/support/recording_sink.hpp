@@ -59,6 +59,8 @@ public:
     events_.push_back("accepted");
     fds_.push_back(m.fd);
   }
+  void deliver(tls_handshake_msg) override { add("tls_handshake"); }
+  void deliver(tls_error_msg m) override { add("tls_error " + m.error.message); }
   void deliver(closed_msg) override { add("closed"); }
 
   std::vector<std::string> events() const {

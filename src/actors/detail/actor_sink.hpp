@@ -50,6 +50,8 @@ public:
     if (!send(std::move(m)))
       sockets_->discard_accepted(fd); // the server is gone: nobody will adopt it
   }
+  void deliver(tls_handshake_msg m) override { send(std::move(m)); }
+  void deliver(tls_error_msg m) override { send(std::move(m)); }
   void deliver(closed_msg m) override { send(std::move(m)); }
 
 private:

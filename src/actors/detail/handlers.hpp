@@ -61,6 +61,10 @@ public:
   virtual void receive_chunk(chunk_msg& m) = 0;
   /// The peer ended its stream.
   virtual void receive_eof() = 0;
+  /// The TLS handshake completed.
+  virtual void receive_tls_handshake() = 0;
+  /// TLS failed; `closed_msg` follows.
+  virtual void receive_tls_error(const net_error& e) = 0;
 
 protected:
   ~stream_handlers() = default;

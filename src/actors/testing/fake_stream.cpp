@@ -147,6 +147,10 @@ void fake_stream::end() {
     close_now();
 }
 
+void fake_stream::start_tls(std::shared_ptr<const tls_context>, std::string, std::string_view) {
+  throw state_error("pants: the mock engine does not model TLS; test TLS channels over loopback");
+}
+
 void fake_stream::shutdown_write() {
   if (state_ != state::open || close_requested_ || std::exchange(write_shut_, true))
     return;

@@ -47,6 +47,9 @@ public:
   bool is_closed() const noexcept override { return state_ == state::closed; }
   std::string local_address() const override { return local_.to_string(); }
   std::string remote_address() const override { return remote_.to_string(); }
+  /// Throws state_error: the mock engine does not model TLS (test TLS
+  /// channels over loopback, as tls_stream_test does).
+  void start_tls(std::shared_ptr<const tls_context>, std::string, std::string_view) override;
 
   // -- the test's side (see stream_peer) --------------------------------------------
   void adopted(std::shared_ptr<event_sink> sink, const void* owner);
