@@ -176,6 +176,9 @@ BOOST_AUTO_TEST_CASE(a_read_buffer_that_cannot_be_allocated_ends_only_that_strea
   after.send("after");
   BOOST_TEST(after.recv_exactly(5) == "after");
   srv->close();
+  // Wait for the on_close of `other` and `after` too: with handlers off the
+  // engine thread they would otherwise run after this test's log is gone.
+  BOOST_TEST(log.wait_count("close", 3));
 }
 
 BOOST_AUTO_TEST_CASE(a_datagram_that_cannot_be_allocated_is_dropped_and_the_channel_goes_on) {
