@@ -70,6 +70,13 @@ tls_context::tls_context(tls_role role, const tls_options& options)
   if (role == tls_role::server && options.certificate_chain_file.empty())
     throw tls_config_error("pants: TLS: a server needs certificate_chain_file and "
                            "private_key_file");
+  // Our first call into OpenSSL, without its exit handler: that handler
+  // runs before the actor system's worker threads are joined (it was
+  // registered later) and would delete the key whose destructor frees each
+  // thread's error queue, so every worker that ever touched TLS would leak
+  // its queue at exit. Without it, each thread frees its own state as it
+  // ends; the library's global state stays until the process is gone.
+  OPENSSL_init_ssl(OPENSSL_INIT_NO_ATEXIT, nullptr);
   ERR_clear_error();
   ctx_ = SSL_CTX_new(role == tls_role::client ? TLS_client_method() : TLS_server_method());
   if (!ctx_)
