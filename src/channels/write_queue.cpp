@@ -41,6 +41,44 @@ void write_queue::clear() noexcept {
   bytes_ = 0;
 }
 
+bool write_queue::read_out(std::string& out, std::size_t max, int& error) {
+  while (!empty() && out.size() < max) {
+    auto& front = items_->front();
+    auto want = max - out.size();
+    std::size_t used;
+    if (front.file_fd < 0) {
+      used = std::min(want, front.bytes.size() - front.offset);
+      out.append(front.bytes, front.offset, used);
+      front.offset += used;
+      if (front.offset == front.bytes.size())
+        items_->pop_front();
+    } else {
+      auto old = out.size();
+      out.resize(old + std::min(want, front.file_left));
+      ssize_t n = retry_on_eintr([&] {
+        return ::pread(front.file_fd, &out[old], out.size() - old,
+                       static_cast<off_t>(front.offset));
+      });
+      if (n < 0) {
+        error = errno;
+        out.resize(old);
+        return false;
+      }
+      out.resize(old + static_cast<std::size_t>(n));
+      // n == 0: the file shrank since write_file; drop what no longer exists.
+      used = n == 0 ? front.file_left : static_cast<std::size_t>(n);
+      front.offset += used;
+      front.file_left -= used;
+      if (front.file_left == 0) {
+        ::close(front.file_fd);
+        items_->pop_front();
+      }
+    }
+    bytes_ -= used;
+  }
+  return true;
+}
+
 // EINTR never gets here: the calls are retried at once (channels/os_errors.hpp).
 write_queue::step write_queue::failure(int& error) {
   if (would_block(errno))

@@ -45,6 +45,13 @@ public:
   /// is sent as far as it goes.
   bool flush(int fd, int& error);
 
+  /// Moves bytes from the front of the queue into `out` instead of sending
+  /// them, until `out` holds `max` bytes or the queue is empty: buffers are
+  /// copied, file regions read with `pread` (a file that shrank gives what
+  /// is left). A read error sets `error` (an errno value) and returns false,
+  /// keeping what `out` got. TLS encrypts a file this way, a piece at a time.
+  bool read_out(std::string& out, std::size_t max, int& error);
+
   /// Drops everything queued, closing queued files.
   void clear() noexcept;
 

@@ -114,4 +114,23 @@ BOOST_AUTO_TEST_CASE(a_file_that_shrank_is_sent_as_far_as_it_goes) {
   BOOST_TEST(q.bytes() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(read_out_takes_buffers_and_file_regions_up_to_the_bound) {
+  pants::write_queue q;
+  q.push("head ");
+  int fd = temp_file("0123456789");
+  q.push_file(fd, 2, 5);
+  q.push(" tail");
+  int error = 0;
+  std::string out;
+  BOOST_TEST(q.read_out(out, 7, error)); // stops inside the file region
+  BOOST_TEST(out == "head 23");
+  BOOST_TEST(q.bytes() == 3u + 5u);
+  BOOST_REQUIRE(::ftruncate(fd, 5) == 0); // the region's last two bytes are gone
+  BOOST_TEST(q.read_out(out, 100, error));
+  BOOST_TEST(error == 0);
+  BOOST_TEST(out == "head 234 tail");
+  BOOST_TEST(q.empty());
+  BOOST_TEST(q.bytes() == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
