@@ -87,48 +87,6 @@ void stream_socket::connected_in_engine() {
     report(connected_msg{});
 }
 
-bool stream_socket::begin_tls_locked() {
-  PANTS_ASSERT_IN_LOOP(engine_);
-  open_reported_ = true;
-  if (!tls_ || tls_->current() != tls_session::state::handshaking)
-    return false;
-  tls_->start();
-  push_tls_output_locked();
-  connect_held_ = true;
-  return true;
-}
-
-void stream_socket::push_tls_output_locked() {
-  std::string wire;
-  tls_->take_output(wire);
-  if (!wire.empty())
-    queue_.push(wire);
-}
-
-void stream_socket::start_tls(std::shared_ptr<const tls_context> context, std::string host,
-                              std::string_view clear_first) {
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (tls_)
-      throw state_error("pants: TLS is already started on this channel");
-    if (state_ == state::closed || state_ == state::ending || close_requested_ || write_shut_)
-      throw state_error("pants: start_tls on a channel that is ending, closing or closed");
-    if (!clear_first.empty() && !open_reported_)
-      throw state_error("pants: start_tls with bytes to send first needs a connected channel");
-    tls_ = std::make_unique<tls_session>(std::move(context), host);
-    tls_on_ = true;
-    if (!open_reported_)
-      return; // begins when the socket opens (begin_tls_locked)
-    if (!clear_first.empty()) {
-      queue_.push(clear_first);
-      user_output_ = true;
-    }
-    tls_->start(); // after what is queued: STARTTLS ordering
-    push_tls_output_locked();
-  }
-  request_interest_update();
-}
-
 void stream_socket::connect(std::vector<endpoint> targets) {
   if (targets.empty())
     throw std::invalid_argument("pants: connect needs at least one address");
@@ -302,51 +260,6 @@ void stream_socket::on_readable() {
   }
 }
 
-bool stream_socket::open_or_closed_tls() {
-  std::lock_guard<std::mutex> guard(mtx_);
-  auto st = tls_->current();
-  return st == tls_session::state::open || st == tls_session::state::closed;
-}
-
-void stream_socket::on_tls_bytes(const char* data, std::size_t size) {
-  PANTS_ASSERT_IN_LOOP(engine_);
-  using tls_state = tls_session::state;
-  std::string plaintext, error;
-  tls_state before, after;
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    before = tls_->current();
-    after = tls_->receive(std::string_view(data, size), plaintext);
-    push_tls_output_locked();
-    if (after == tls_state::failed) {
-      error = tls_->error();
-      int ignored = 0;
-      queue_.flush(fd_, ignored); // best effort: the alert that tells the peer why
-    }
-  }
-  if (before == tls_state::handshaking &&
-      (after == tls_state::open || after == tls_state::closed)) {
-    report(tls_handshake_msg{});
-    if (std::exchange(connect_held_, false))
-      report(connected_msg{});
-  }
-  if (!plaintext.empty()) {
-    if (credit_.charge(plaintext.size()))
-      update_interest();
-    report(chunk_msg{std::move(plaintext)});
-  }
-  if (after == tls_state::failed) {
-    report(tls_error_msg{net_error{EPROTO, "TLS: " + error}});
-    close_now();
-  } else if (after == tls_state::closed && before != tls_state::closed) {
-    eof_ = true; // close_notify: the end of the peer's stream
-    update_interest();
-    report(eof_msg{});
-  } else {
-    update_interest(); // the handshake's answers, if any, go out
-  }
-}
-
 void stream_socket::on_writable() {
   PANTS_ASSERT_IN_LOOP(engine_);
   int err = 0;
@@ -355,7 +268,8 @@ void stream_socket::on_writable() {
     std::lock_guard<std::mutex> guard(mtx_);
     if (state_ == state::closed)
       return;
-    if (queue_.flush(fd_, err)) {
+    refill_tls_locked(err);
+    if (err == 0 && queue_.flush(fd_, err) && output_empty_locked()) {
       // With TLS, only bytes the channel wrote make a drain (on_write), not
       // the handshake's or a session ticket's.
       drained = sink_ && (!tls_ || user_output_) && drain_.try_report();
@@ -386,7 +300,8 @@ std::uint32_t stream_socket::interest_locked() const {
   std::uint32_t mask = 0;
   if (st == state::open && !close_requested_ && !eof_ && !credit_.paused() && !hwm_paused_)
     mask |= io_event::readable;
-  if (!queue_.empty())
+  // A TLS backlog waits for the handshake: asking sooner would spin.
+  if (!queue_.empty() || tls_backlog_ready_locked())
     mask |= io_event::writable;
   return mask;
 }
@@ -395,7 +310,7 @@ std::uint32_t stream_socket::interest_locked() const {
 // below the low one.
 void stream_socket::before_interest_update_locked() {
   PANTS_ASSERT_IN_LOOP(engine_);
-  auto queued = queue_.bytes();
+  auto queued = bytes_queued();
   if (queued > high_water_)
     hwm_paused_ = true;
   else if (queued <= low_water_)
@@ -420,16 +335,24 @@ bool stream_socket::write(std::string_view data) {
     return false;
   std::string wire;
   if (tls_) {
-    tls_->send(data); // encrypted here, in the writer's thread, under the lock
-    tls_->take_output(wire);
     user_output_ = true;
+    if (!tls_->backlog.empty()) {
+      tls_->backlog.push(data); // behind a file: encrypted in its turn
+      bool over = bytes_queued() > high_water_;
+      lock.unlock();
+      if (over)
+        request_interest_update();
+      return false;
+    }
+    tls_->session.send(data); // encrypted here, in the writer's thread, under the lock
+    tls_->session.take_output(wire);
     if (wire.empty())
       return false; // held until the handshake completes
     data = wire;
   }
   if (!queue_.empty()) {
     queue_.push(data);
-    bool over = queue_.bytes() > high_water_;
+    bool over = bytes_queued() > high_water_;
     lock.unlock();
     if (over)
       request_interest_update();
@@ -463,28 +386,17 @@ void stream_socket::write_file(int file_fd, off_t offset, std::size_t nbytes) {
     std::lock_guard<std::mutex> guard(mtx_);
     if (state_ != state::open || close_requested_ || write_shut_)
       throw state_error("pants: write_file on a channel that is not open for writing");
-    if (tls_)
-      throw state_error("pants: write_file over TLS is not supported yet: read the file and "
-                        "write() it");
     if (nbytes == 0)
       return;
     int dup = ::fcntl(file_fd, F_DUPFD_CLOEXEC, 0);
     if (dup < 0)
       throw os_error(errno, "pants: write_file cannot duplicate the descriptor");
-    queue_.push_file(dup, static_cast<std::size_t>(offset), nbytes);
+    // Over TLS the engine reads and encrypts it (refill_tls_locked).
+    (tls_ ? tls_->backlog : queue_).push_file(dup, static_cast<std::size_t>(offset), nbytes);
+    if (tls_)
+      user_output_ = true;
   }
   request_interest_update();
-}
-
-void stream_socket::end() {
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (tls_ && state_ == state::open && !close_requested_) {
-      tls_->close_notify(); // flushed before the close, after what is queued
-      push_tls_output_locked();
-    }
-  }
-  request_end();
 }
 
 void stream_socket::shutdown_write() {
@@ -492,11 +404,9 @@ void stream_socket::shutdown_write() {
     std::lock_guard<std::mutex> guard(mtx_);
     if (state_ != state::open || close_requested_ || write_shut_.exchange(true))
       return;
-    if (tls_) {
-      tls_->close_notify(); // the peer reads the end of our stream from it
-      push_tls_output_locked();
-    }
-    if (queue_.empty()) {
+    if (tls_)
+      close_notify_locked(); // the peer reads the end of our stream from it
+    if (output_empty_locked()) {
       ::shutdown(fd_, SHUT_WR); // else the flush that empties the queue does it
       return;
     }

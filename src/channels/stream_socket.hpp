@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <utility>
 #include <vector>
 
 namespace pants {
@@ -40,6 +41,9 @@ public:
   static constexpr std::size_t default_low_water = 256 * 1024;
   static constexpr std::size_t read_chunk = 64 * 1024;
   static constexpr std::size_t inflight_limit = 256 * 1024;
+  /// Over TLS, queued files are read and encrypted this many bytes at a
+  /// time, while less than that much ciphertext waits for the socket.
+  static constexpr std::size_t tls_piece = 64 * 1024;
 
   /// A socket not connected yet; `connect` starts it. Safe from any thread.
   static std::shared_ptr<stream_socket> make(engine& eng, std::shared_ptr<event_sink> sink);
@@ -70,8 +74,9 @@ public:
   [[nodiscard]] bool write(std::string_view data) override;
 
   /// Queues `nbytes` of the file open as `file_fd` (duplicated; the caller
-  /// keeps its descriptor) from `offset`, sent with sendfile in order with
-  /// writes; `nbytes == 0` means to the end of the file. Throws
+  /// keeps its descriptor) from `offset`, sent in order with writes: with
+  /// sendfile in the clear, read and encrypted `tls_piece` bytes at a time
+  /// over TLS; `nbytes == 0` means to the end of the file. Throws
   /// state_error unless open, std::invalid_argument for a bad region.
   void write_file(int file_fd, off_t offset, std::size_t nbytes) override;
 
@@ -97,7 +102,9 @@ public:
   void set_write_marks(std::size_t high, std::size_t low) override;
 
   /// Bytes queued and not yet handed to the kernel. Safe from any thread.
-  std::size_t bytes_queued() const noexcept override { return queue_.bytes(); }
+  std::size_t bytes_queued() const noexcept override {
+    return queue_.bytes() + (tls_on_ ? tls_->backlog.bytes() : 0);
+  }
 
   /// True while `write` is allowed: connected, not ending, not closing,
   /// writing not shut down. Safe from any thread.
@@ -154,8 +161,10 @@ private:
   // socket_core's hooks.
   std::uint32_t interest_locked() const override;
   void before_interest_update_locked() override;
-  bool output_empty_locked() const override { return queue_.empty(); }
-  void discard_locked() noexcept override { queue_.clear(); }
+  bool output_empty_locked() const override {
+    return queue_.empty() && (!tls_ || tls_->backlog.empty());
+  }
+  void discard_locked() noexcept override;
 
   // Engine thread only.
   void connected_in_engine();
@@ -170,6 +179,14 @@ private:
   bool open_or_closed_tls();
   /// Queues what the TLS session has for the wire. Under mtx_.
   void push_tls_output_locked();
+  /// Encrypts the next piece of the TLS backlog into the queue, once the
+  /// handshake is done and the queue is short. A file read error sets
+  /// `error` (an errno value). Engine thread, under mtx_.
+  void refill_tls_locked(int& error);
+  /// Whether the TLS backlog can move now. Under mtx_.
+  bool tls_backlog_ready_locked() const;
+  /// Sends close_notify now, or after the backlog when one waits. Under mtx_.
+  void close_notify_locked();
   /// Starts a TLS client's handshake once connected; whether connected_msg
   /// waits for it. Engine thread, under mtx_.
   bool begin_tls_locked();
@@ -179,9 +196,20 @@ private:
   write_queue queue_; // bytes() also lock-free
   std::size_t high_water_ = default_high_water;
   std::size_t low_water_ = default_low_water;
-  compact_endpoint local_, remote_;  // set when open; kept after the close
-  std::unique_ptr<tls_session> tls_; // set once by start_tls; writes encrypt through it
-  bool open_reported_ = false;       // connected_msg reported, or held for the handshake
+  compact_endpoint local_, remote_; // set when open; kept after the close
+  /// A TLS channel's session, and the plaintext waiting to be encrypted
+  /// behind a file: records are numbered, so everything written after a
+  /// `write_file` waits with it, in order, and the engine encrypts it a
+  /// piece at a time (`refill_tls_locked`).
+  struct tls_link {
+    tls_link(std::shared_ptr<const tls_context> context, std::string_view host)
+        : session(std::move(context), host) {}
+    tls_session session;
+    write_queue backlog;
+    bool notify_after_backlog = false; // end or shutdown_write came while it waited
+  };
+  std::unique_ptr<tls_link> tls_; // set once by start_tls; writes encrypt through it
+  bool open_reported_ = false;    // connected_msg reported, or held for the handshake
   bool user_output_ =
       false; // with TLS: written bytes queued (a drain is theirs, not the handshake's)
 

@@ -232,6 +232,30 @@ PANTS_FAMILY_TEST_CASE(starttls_sends_earlier_bytes_in_the_clear_then_encrypts) 
              boost::test_tools::per_element());
 }
 
+PANTS_FAMILY_TEST_CASE(write_file_over_tls_arrives_intact_and_in_order_then_the_end) {
+  const auto content = pattern(13, (1 << 20) + 4321); // not a whole number of pieces
+  auto file = std::make_shared<temp_file>(content);
+  auto at = serve(fam, [file](probe& p) {
+    p.connect_hook = [file](probe& self) {
+      self.write("head");
+      self.write_file(file->path());
+      self.write("middle");
+      self.write_file(file->path(), 1000, 5000);
+      self.write("tail");
+      self.end(); // close_notify after the files, then the close
+    };
+  });
+  servers.back()->tls(server_side());
+  auto c = connect_tls(*this, at, client_side());
+  BOOST_REQUIRE(c->events.wait_count("close"));
+  auto want = "head" + content + "middle" + content.substr(1000, 5000) + "tail";
+  BOOST_TEST(c->got.size() == want.size());
+  BOOST_TEST((c->got == want));
+  BOOST_TEST((outline(c->events.snapshot()) ==
+              std::vector<std::string>{"tls", "connect", "read", "close"}),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(openssl_s_client_talks_to_our_tls_server_on_each_version) {
   for (const char* version : {"-tls1_2", "-tls1_3"}) {
     auto at = serve(family::ipv4, echo);
