@@ -336,8 +336,10 @@ bool stream_socket::write(std::string_view data) {
   std::string wire;
   if (tls_) {
     user_output_ = true;
-    if (!tls_->backlog.empty()) {
-      tls_->backlog.push(data); // behind a file: encrypted in its turn
+    // Behind a file, or before the handshake completes: waits in the
+    // backlog (counted by the write marks) and is encrypted in its turn.
+    if (!tls_->backlog.empty() || tls_->session.current() == tls_session::state::handshaking) {
+      tls_->backlog.push(data);
       bool over = bytes_queued() > high_water_;
       lock.unlock();
       if (over)
@@ -347,7 +349,7 @@ bool stream_socket::write(std::string_view data) {
     tls_->session.send(data); // encrypted here, in the writer's thread, under the lock
     tls_->session.take_output(wire);
     if (wire.empty())
-      return false; // held until the handshake completes
+      return false; // the session failed: nothing more goes out
     data = wire;
   }
   if (!queue_.empty()) {

@@ -146,6 +146,11 @@ public:
   /// shut), or nullptr when it is allowed. Shared with the mock engine's
   /// fake stream, so both say the same.
   static const char* write_refusal(state st, bool close_requested, bool write_shut) noexcept;
+  /// Why `start_tls` is refused (TLS already on; the socket ending,
+  /// closing or closed; bytes to send first before it is open), or nullptr.
+  /// Shared with the fake stream too.
+  static const char* start_tls_refusal(bool tls_on, state st, bool close_requested, bool write_shut,
+                                       bool clear_first, bool open_reported) noexcept;
 
 private:
   /// Only `make` can name it: the constructor is public for make_shared.
@@ -190,6 +195,14 @@ private:
   /// Starts a TLS client's handshake once connected; whether connected_msg
   /// waits for it. Engine thread, under mtx_.
   bool begin_tls_locked();
+  /// Starts the handshake's time bound (tls_options::handshake_timeout).
+  /// Under mtx_.
+  void arm_handshake_timer_locked();
+  /// The bound passed: a handshake still going on fails. Engine thread.
+  void on_handshake_timeout();
+  /// Cancels the handshake's bound. Engine thread, not under mtx_.
+  void cancel_handshake_timer();
+  void before_close_unlocked() override { cancel_handshake_timer(); }
   void fail(bool reading, int code);
 
   // -- any thread, under mtx_ --------------------------------------------------------
@@ -197,13 +210,17 @@ private:
   std::size_t high_water_ = default_high_water;
   std::size_t low_water_ = default_low_water;
   compact_endpoint local_, remote_; // set when open; kept after the close
-  /// A TLS channel's session, and the plaintext waiting to be encrypted
-  /// behind a file: records are numbered, so everything written after a
-  /// `write_file` waits with it, in order, and the engine encrypts it a
-  /// piece at a time (`refill_tls_locked`).
+  /// A TLS channel's session, and the plaintext waiting to be encrypted:
+  /// what is written before the handshake completes, and behind a file
+  /// (records are numbered, so everything written after a `write_file`
+  /// waits with it, in order). The engine encrypts it a piece at a time
+  /// (`refill_tls_locked`); the write marks count it.
   struct tls_link {
     tls_link(std::shared_ptr<const tls_context> context, std::string_view host)
-        : session(std::move(context), host) {}
+        : handshake_timeout(context->options().handshake_timeout),
+          session(std::move(context), host) {}
+    std::chrono::milliseconds handshake_timeout;
+    timer handshake_timer; // armed when the handshake starts; cancelled in the engine thread
     tls_session session;
     write_queue backlog;
     bool notify_after_backlog = false; // end or shutdown_write came while it waited

@@ -21,8 +21,46 @@ bool stream_socket::begin_tls_locked() {
     return false;
   tls_->session.start();
   push_tls_output_locked();
+  arm_handshake_timer_locked();
   connect_held_ = true;
   return true;
+}
+
+void stream_socket::arm_handshake_timer_locked() {
+  auto after = tls_->handshake_timeout;
+  if (after.count() == 0)
+    return;
+  // Weak: a socket closed meanwhile is not kept for the bound's length.
+  std::weak_ptr<stream_socket> weak = self<stream_socket>();
+  tls_->handshake_timer = engine_.defer(after, [weak] {
+    if (auto s = weak.lock())
+      s->on_handshake_timeout();
+  });
+}
+
+void stream_socket::on_handshake_timeout() {
+  PANTS_ASSERT_IN_LOOP(engine_);
+  std::chrono::milliseconds after;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (state_ == state::closed || tls_->session.current() != tls_session::state::handshaking)
+      return;
+    after = tls_->handshake_timeout;
+  }
+  report(tls_error_msg{net_error{ETIMEDOUT, "TLS: the handshake timed out after " +
+                                                std::to_string(after.count()) + " ms"}});
+  close_now();
+}
+
+void stream_socket::cancel_handshake_timer() {
+  PANTS_ASSERT_IN_LOOP(engine_);
+  timer t;
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (tls_)
+      t = std::move(tls_->handshake_timer);
+  }
+  t.cancel(); // in the engine thread, where it runs: never waits
 }
 
 void stream_socket::push_tls_output_locked() {
@@ -66,16 +104,25 @@ void stream_socket::discard_locked() noexcept {
     tls_->backlog.clear();
 }
 
+const char* stream_socket::start_tls_refusal(bool tls_on, state st, bool close_requested,
+                                             bool write_shut, bool clear_first,
+                                             bool open_reported) noexcept {
+  if (tls_on)
+    return "pants: TLS is already started on this channel";
+  if (st == state::closed || st == state::ending || close_requested || write_shut)
+    return "pants: start_tls on a channel that is ending, closing or closed";
+  if (clear_first && !open_reported)
+    return "pants: start_tls with bytes to send first needs a connected channel";
+  return nullptr;
+}
+
 void stream_socket::start_tls(std::shared_ptr<const tls_context> context, std::string host,
                               std::string_view clear_first) {
   {
     std::lock_guard<std::mutex> guard(mtx_);
-    if (tls_)
-      throw state_error("pants: TLS is already started on this channel");
-    if (state_ == state::closed || state_ == state::ending || close_requested_ || write_shut_)
-      throw state_error("pants: start_tls on a channel that is ending, closing or closed");
-    if (!clear_first.empty() && !open_reported_)
-      throw state_error("pants: start_tls with bytes to send first needs a connected channel");
+    if (auto refusal = start_tls_refusal(tls_ != nullptr, state_, close_requested_, write_shut_,
+                                         !clear_first.empty(), open_reported_))
+      throw state_error(refusal);
     tls_ = std::make_unique<tls_link>(std::move(context), host);
     tls_on_ = true;
     if (!open_reported_)
@@ -86,6 +133,7 @@ void stream_socket::start_tls(std::shared_ptr<const tls_context> context, std::s
     }
     tls_->session.start(); // after what is queued: STARTTLS ordering
     push_tls_output_locked();
+    arm_handshake_timer_locked();
   }
   request_interest_update();
 }
@@ -112,6 +160,8 @@ void stream_socket::on_tls_bytes(const char* data, std::size_t size) {
       queue_.flush(fd_, ignored); // best effort: the alert that tells the peer why
     }
   }
+  if (before == tls_state::handshaking && after != tls_state::handshaking)
+    cancel_handshake_timer();
   if (before == tls_state::handshaking &&
       (after == tls_state::open || after == tls_state::closed)) {
     report(tls_handshake_msg{});

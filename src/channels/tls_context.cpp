@@ -65,6 +65,8 @@ tls_context::tls_context(tls_role role, const tls_options& options)
     alpn_wire_ += static_cast<char>(p.size());
     alpn_wire_ += p;
   }
+  if (options.handshake_timeout.count() < 0)
+    throw tls_config_error("pants: TLS: a handshake timeout cannot be negative");
   if (options.min_version > options.max_version)
     throw tls_config_error("pants: TLS: min_version is above max_version");
   if (role == tls_role::server && options.certificate_chain_file.empty())

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -59,6 +60,14 @@ struct tls_options {
   /// The versions accepted (default: 1.2 and 1.3).
   tls_version min_version = tls_version::v1_2;
   tls_version max_version = tls_version::v1_3;
+  /// How long the handshake may take, from its start (once connected, or
+  /// at `start_tls` on an open channel) to its completion; past it,
+  /// `on_tls_error` ("TLS: the handshake timed out after N ms", ETIMEDOUT)
+  /// then the close. Zero: no bound. A peer that connects and never
+  /// speaks would otherwise hold the connection for good, since
+  /// `on_connect` (where idle timeouts are usually set) waits for the
+  /// handshake.
+  std::chrono::milliseconds handshake_timeout{60000};
 };
 
 /// An OpenSSL SSL_CTX made from `tls_options` for one role: certificates

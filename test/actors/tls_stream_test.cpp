@@ -22,7 +22,10 @@
 #include "support/probe.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -115,6 +118,23 @@ struct starttls_client : tls_client {
   }
 };
 
+/// STARTTLS on connecting, then `piece` written at once: what the write
+/// marks see while the handshake has not completed.
+struct early_writer : tls_client {
+  using tls_client::tls_client;
+  std::string piece;
+  std::atomic<std::size_t> queued{0};
+  void on_connect() override {
+    set_write_marks(64 * 1024, 16 * 1024);
+    auto o = client_side();
+    o.handshake_timeout = std::chrono::milliseconds(300);
+    start_tls(o);
+    write(piece);
+    queued = bytes_queued();
+    events.add("queued");
+  }
+};
+
 } // namespace tls_stream
 
 using namespace tls_stream;
@@ -186,6 +206,20 @@ PANTS_FAMILY_TEST_CASE(a_wrong_host_name_ends_the_client_before_on_connect) {
               std::vector<std::string>{
                   "tls_error:TLS: certificate verify failed: hostname mismatch", "close"}),
              boost::test_tools::per_element());
+}
+
+PANTS_FAMILY_TEST_CASE(garbage_instead_of_a_handshake_is_a_tls_error_and_a_close) {
+  auto at = serve(fam, echo);
+  servers.back()->tls(server_side());
+  blocking_client c(at);
+  c.send(pattern(3, 4096)); // not a TLS record
+  auto p = next_channel();
+  BOOST_REQUIRE(p->events.wait_count("close"));
+  auto log = p->events.snapshot();
+  BOOST_REQUIRE(log.size() == 2u);
+  BOOST_TEST(log[0] == "tls_error:TLS: wrong version number");
+  BOOST_TEST(log[1] == "close");
+  BOOST_TEST(c.peer_closed());
 }
 
 PANTS_FAMILY_TEST_CASE(a_peer_that_hangs_up_mid_handshake_is_a_tls_error) {
@@ -286,6 +320,77 @@ BOOST_AUTO_TEST_CASE(misuse_throws_and_changes_nothing) {
   BOOST_CHECK_THROW(servers.back()->tls(tls_options{}), tls_config_error);
   BOOST_TEST(!servers.back()->tls_server_context());
   c->close();
+}
+
+PANTS_FAMILY_TEST_CASE(writes_before_the_handshake_count_toward_the_marks_until_it_times_out) {
+  // A peer that never answers the ClientHello: the handshake cannot
+  // complete, so what the channel writes waits, counted and unencrypted
+  // nowhere on the wire, until the handshake's bound ends the channel.
+  std::string wire;
+  std::mutex wire_mtx;
+  auto at = serve(fam, [&](probe& p) {
+    p.read_hook = [&](probe&, std::string_view d) {
+      std::lock_guard<std::mutex> guard(wire_mtx);
+      wire += d;
+    };
+  });
+  auto c = std::make_shared<early_writer>(eng);
+  c->piece = pattern(5, 256 * 1024);
+  c->connect(at);
+  BOOST_REQUIRE(c->events.wait_count("close"));
+  BOOST_TEST(c->queued.load() >= c->piece.size()); // in the backlog, over the high mark
+  BOOST_TEST((c->events.snapshot() ==
+              std::vector<std::string>{
+                  "queued", "tls_error:TLS: the handshake timed out after 300 ms", "close"}),
+             boost::test_tools::per_element());
+  auto p = next_channel();
+  BOOST_REQUIRE(p->events.wait_count("close"));
+  std::lock_guard<std::mutex> guard(wire_mtx);
+  BOOST_REQUIRE(!wire.empty());
+  BOOST_TEST(wire[0] == '\x16');                // a handshake record: the ClientHello
+  BOOST_TEST(wire.size() < 4096u, wire.size()); // and nothing of the 256 KiB
+}
+
+PANTS_FAMILY_TEST_CASE(a_peer_that_connects_and_never_speaks_ends_at_the_handshake_bound) {
+  auto at = serve(fam, echo);
+  auto o = server_side();
+  o.handshake_timeout = std::chrono::milliseconds(200);
+  servers.back()->tls(o);
+  blocking_client c(at); // connects, sends nothing
+  auto p = next_channel();
+  BOOST_REQUIRE(p->events.wait_count("close"));
+  BOOST_TEST(
+      (p->events.snapshot() ==
+       std::vector<std::string>{"tls_error:TLS: the handshake timed out after 200 ms", "close"}),
+      boost::test_tools::per_element());
+  BOOST_TEST(c.peer_closed());
+}
+
+PANTS_FAMILY_TEST_CASE(a_connection_cap_holds_the_next_handshake_until_a_close) {
+  auto at = serve(fam, echo);
+  servers.back()->tls(server_side());
+  servers.back()->set_max_connections(1);
+  auto first = std::make_shared<tls_client>(eng);
+  first->send_on_connect = "one";
+  first->start_tls(client_side());
+  first->connect(at);
+  BOOST_REQUIRE(
+      first->events.wait([&](const std::vector<std::string>&) { return first->got == "one"; }));
+  auto second = std::make_shared<tls_client>(eng);
+  second->send_on_connect = "two";
+  second->start_tls(client_side());
+  second->connect(at); // waits in the listen backlog: no handshake yet
+  next_channel();
+  BOOST_TEST(second->events.snapshot().empty()); // not accepted while the first is open
+  first->close();
+  BOOST_REQUIRE(first->events.wait_count("close"));
+  BOOST_REQUIRE(
+      second->events.wait([&](const std::vector<std::string>&) { return second->got == "two"; }));
+  BOOST_TEST(
+      (outline(second->events.snapshot()) == std::vector<std::string>{"tls", "connect", "read"}),
+      boost::test_tools::per_element());
+  second->close();
+  BOOST_REQUIRE(second->events.wait_count("close"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

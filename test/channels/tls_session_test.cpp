@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <ostream>
@@ -243,6 +244,11 @@ BOOST_AUTO_TEST_CASE(bad_configurations_throw_with_openssls_reason) {
   c = client_options();
   c.ca_file = files().dir + "/none.pem";
   BOOST_CHECK_THROW(tls_context::make(tls_role::client, c), tls_config_error);
+  c = client_options();
+  c.handshake_timeout = std::chrono::milliseconds(-1);
+  BOOST_CHECK_THROW(tls_context::make(tls_role::client, c), tls_config_error);
+  c.handshake_timeout = std::chrono::milliseconds(0); // no bound: accepted
+  BOOST_CHECK_NO_THROW(tls_context::make(tls_role::client, c));
 }
 
 BOOST_DATA_TEST_CASE(our_client_fetches_openssl_s_servers_status_page,
