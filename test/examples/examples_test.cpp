@@ -5,6 +5,7 @@
 #include "support/child_process.hpp"
 #include "support/datagram_peer.hpp"
 #include "support/loopback.hpp"
+#include "support/tls_files.hpp"
 #include "support/unix_sockets.hpp"
 
 #define BOOST_TEST_MODULE examples
@@ -520,6 +521,82 @@ BOOST_AUTO_TEST_CASE(unix_echo_replaces_the_stale_socket_file_of_a_killed_instan
   BOOST_TEST(c.round_trip("next") == "next");
   BOOST_TEST(describe(next->stop(SIGTERM)) == "exit 0");
   BOOST_TEST(!exists(path));
+}
+
+// -- tls_echo, tls_client ------------------------------------------------------------
+// Certificates made at test time (tls_files.hpp): a CA and a leaf it signed
+// for localhost and 127.0.0.1.
+
+BOOST_AUTO_TEST_CASE(tls_client_gets_back_from_tls_echo_what_it_sent_then_both_exit_zero) {
+  const auto& f = tls_files::get();
+  auto srv = start_server("tls_echo", {f.leaf, f.leaf_key});
+  child client({example("tls_client"), "127.0.0.1", std::to_string(srv.port), f.ca}, true, true);
+  client.write_stdin("one\ntwo\n");
+  client.close_stdin(); // close_notify: the echo server ends the connection after the echo
+  BOOST_TEST(client.read_to_eof());
+  BOOST_TEST(client.out() == "one\ntwo\n");
+  BOOST_TEST(describe(client.wait_exit()) == "exit 0");
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+}
+
+BOOST_AUTO_TEST_CASE(tls_echo_answers_openssl_s_client) {
+  const auto& f = tls_files::get();
+  auto srv = start_server("tls_echo", {f.leaf, f.leaf_key});
+  child peer({"/usr/bin/openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(srv.port),
+              "-CAfile", f.ca, "-verify_return_error", "-servername", "localhost", "-quiet"},
+             true, true);
+  peer.write_stdin("ping from s_client\n");
+  BOOST_TEST(peer.read_until([](const std::string& out) {
+    return out.find("ping from s_client\n") != std::string::npos;
+  }));
+  BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+  BOOST_TEST(peer.read_to_eof()); // the server went: s_client sees the end
+}
+
+BOOST_AUTO_TEST_CASE(tls_client_refuses_a_certificate_that_does_not_verify_and_exits_one) {
+  const auto& f = tls_files::get();
+  struct bad_server {
+    std::string cert, key, host, reason;
+  };
+  for (const auto& bad : {
+           bad_server{f.self_signed, f.self_key, "127.0.0.1", "self-signed certificate"},
+           bad_server{f.expired, f.expired_key, "localhost", "certificate has expired"},
+       }) {
+    auto srv = start_server("tls_echo", {bad.cert, bad.key});
+    child client({example("tls_client"), bad.host, std::to_string(srv.port), f.ca}, true, true);
+    BOOST_TEST(client.read_to_eof());
+    BOOST_TEST(client.out() == "");
+    auto err = client.err(); // read once: it reads stderr to its end
+    BOOST_TEST(err.find("certificate verify failed: " + bad.reason) != std::string::npos, err);
+    BOOST_TEST(describe(client.wait_exit()) == "exit 1");
+    BOOST_TEST(describe(srv.proc->stop(SIGTERM)) == "exit 0");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(tls_echo_with_a_key_that_does_not_match_says_why_and_exits_two) {
+  const auto& f = tls_files::get();
+  child proc({example("tls_echo"), "0", f.leaf, f.stray_key}, false, true);
+  BOOST_TEST(proc.read_to_eof());
+  BOOST_TEST(proc.out() == "");
+  auto err = proc.err(); // read once: it reads stderr to its end
+  BOOST_TEST(err.find("tls_echo: pants: TLS: ") == 0u, err);
+  BOOST_TEST(describe(proc.wait_exit()) == "exit 2");
+}
+
+BOOST_AUTO_TEST_CASE(tls_echo_and_tls_client_reject_bad_arguments_with_exit_2) {
+  for (auto args : std::vector<std::vector<std::string>>{{"tls_echo"},
+                                                         {"tls_echo", "4433", "cert.pem"},
+                                                         {"tls_echo", "x", "c", "k"},
+                                                         {"tls_echo", "70000", "c", "k"},
+                                                         {"tls_client", "127.0.0.1"},
+                                                         {"tls_client", "127.0.0.1", "port"}}) {
+    args[0] = example(args[0]);
+    child proc(args, false, true);
+    BOOST_TEST(proc.read_to_eof());
+    auto err = proc.err(); // read once: it reads stderr to its end
+    BOOST_TEST(err.find("tls_") != std::string::npos, err);
+    BOOST_TEST(describe(proc.wait_exit()) == "exit 2", args[0]);
+  }
 }
 
 // -- asyncore_echo, asynchat_chat, asyncore_http_client ----------------------------
