@@ -233,6 +233,42 @@ BOOST_FIXTURE_TEST_CASE(an_accept_failing_with_emfile_is_not_seen_and_the_server
   BOOST_TEST(next.written() == "still here");
 }
 
+struct secure_greeter : client {
+  using client::client;
+  void on_connect() override { write("HELLO\n"); } // after the handshake
+  void on_tls_error(const net_error& e) override { why = e.message; }
+  std::string why;
+};
+
+BOOST_FIXTURE_TEST_CASE(the_greeting_waits_for_the_tls_handshake, mock_fixture) {
+  auto c = make<secure_greeter>();
+  c->start_tls(); // the system's CAs; the name checked is the host connected to
+  c->connect("192.0.2.10", 4433);
+  run();
+  auto peer = mock.peer(*c);
+  peer.complete_connect();
+  run();
+  BOOST_TEST(peer.tls_host() == "192.0.2.10");
+  BOOST_TEST(peer.written() == ""); // on_connect has not run
+  peer.complete_tls();
+  run();
+  BOOST_TEST(peer.written() == "HELLO\n");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_bad_certificate_ends_before_the_greeting, mock_fixture) {
+  auto c = make<secure_greeter>();
+  c->start_tls();
+  c->connect("192.0.2.10", 4433);
+  run();
+  auto peer = mock.peer(*c);
+  peer.complete_connect();
+  peer.fail_tls("certificate verify failed: self-signed certificate");
+  run();
+  BOOST_TEST(c->why == "TLS: certificate verify failed: self-signed certificate");
+  BOOST_TEST(peer.closed());
+  BOOST_TEST(peer.written() == "");
+}
+
 struct udp_echo : datagram {
   using datagram::datagram;
   void on_read(std::string_view data, const endpoint& from) override { write(data, from); }

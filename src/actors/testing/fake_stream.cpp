@@ -4,7 +4,9 @@
 #include "pants/channels/event_sink.hpp"
 #include "pants/channels/os_errors.hpp"
 #include "pants/channels/stream_socket.hpp"
+#include "pants/channels/tls_context.hpp"
 #include "pants/channels/write_queue.hpp"
+#include "pants/engine/engine.hpp"
 
 #include <cstring>
 #include <stdexcept>
@@ -15,9 +17,10 @@ namespace pants::testing::detail {
 
 net_error errno_error(int code) { return net_error{code, std::strerror(code)}; }
 
-fake_stream::fake_stream(std::shared_ptr<event_sink> sink, const void* key)
-    : owner(key), sink_(std::move(sink)), high_water_(stream_socket::default_high_water),
-      low_water_(stream_socket::default_low_water), credit_(stream_socket::inflight_limit) {}
+fake_stream::fake_stream(std::shared_ptr<event_sink> sink, const void* key, engine& eng)
+    : owner(key), sink_(std::move(sink)), engine_(eng),
+      high_water_(stream_socket::default_high_water), low_water_(stream_socket::default_low_water),
+      credit_(stream_socket::inflight_limit) {}
 
 void fake_stream::adopted(std::shared_ptr<event_sink> sink, const void* key) {
   sink_ = std::move(sink);
@@ -26,12 +29,18 @@ void fake_stream::adopted(std::shared_ptr<event_sink> sink, const void* key) {
 
 // An accepted socket is open from the start; `start` reports it, as the
 // real socket does once registered, then what the client sent meanwhile
-// (held while there was no channel to deliver it to).
+// (held while there was no channel to deliver it to). Over TLS, both wait
+// for the handshake.
 void fake_stream::start() {
-  if (state_ == state::open && sink_) {
-    sink_->deliver(connected_msg{});
-    release_held();
+  if (state_ != state::open || !sink_)
+    return;
+  if (tls_handshaking()) {
+    begin_handshake();
+    return;
   }
+  open_reported_ = true;
+  sink_->deliver(connected_msg{});
+  release_held();
 }
 
 void fake_stream::connect(std::vector<endpoint> to) {
@@ -62,8 +71,14 @@ void fake_stream::complete_connect(std::size_t target) {
     throw std::out_of_range("pants::testing: complete_connect: no such target");
   remote_ = targets[target];
   state_ = state::open;
-  if (sink_)
-    sink_->deliver(connected_msg{});
+  if (!sink_)
+    return; // accepted: `start` reports it
+  if (tls_handshaking()) {
+    begin_handshake();
+    return;
+  }
+  open_reported_ = true;
+  sink_->deliver(connected_msg{});
 }
 
 void fake_stream::throw_unless_writable() const {
@@ -80,14 +95,22 @@ bool fake_stream::write(std::string_view data) {
   }
   if (data.empty())
     return false;
+  written_total_ += data.size();
+  if (tls_handshaking()) {
+    tls_backlog_.append(data); // as the real socket: encrypted once the handshake completes
+    note_queued();
+    return false;
+  }
   if (!window_open || !queued_.empty()) {
     queued_.append(data);
-    hwm_paused_ = hwm_paused_ || queued_.size() > high_water_;
+    note_queued();
     return false;
   }
   written.append(data);
   return drain_.try_report();
 }
+
+void fake_stream::note_queued() { hwm_paused_ = hwm_paused_ || bytes_queued() > high_water_; }
 
 // The region is read at queue time: what the peer would receive.
 void fake_stream::write_file(int file_fd, off_t offset, std::size_t nbytes) {
@@ -105,6 +128,12 @@ void fake_stream::write_file(int file_fd, off_t offset, std::size_t nbytes) {
   region.resize(static_cast<std::size_t>(n));
   if (region.empty())
     return;
+  written_total_ += region.size();
+  if (tls_handshaking()) {
+    tls_backlog_.append(region);
+    note_queued();
+    return;
+  }
   queued_.append(region);
   if (window_open)
     flush_queue(); // the real socket sends files from the engine: drain by message
@@ -143,18 +172,84 @@ void fake_stream::end() {
     return;
   }
   state_ = state::ending;
-  if (queued_.empty())
+  if (bytes_queued() == 0)
     close_now();
 }
 
-void fake_stream::start_tls(std::shared_ptr<const tls_context>, std::string, std::string_view) {
-  throw state_error("pants: the mock engine does not model TLS; test TLS channels over loopback");
+void fake_stream::start_tls(std::shared_ptr<const tls_context> context, std::string host,
+                            std::string_view clear_first) {
+  if (auto refusal =
+          stream_socket::start_tls_refusal(tls != nullptr, state_, close_requested_, write_shut_,
+                                           !clear_first.empty(), open_reported_))
+    throw state_error(refusal);
+  if (!clear_first.empty()) {
+    written_total_ += clear_first.size();
+    queued_.append(clear_first);
+    note_queued();
+    if (window_open)
+      flush_queue();
+  }
+  tls = std::move(context);
+  if (tls->role() == tls_role::client)
+    tls_host = tls->options().host_name.empty() ? std::move(host) : tls->options().host_name;
+  clear_bytes = written_total_;
+  if (open_reported_)
+    begin_handshake(); // else when the connection opens
+}
+
+void fake_stream::begin_handshake() {
+  connect_held_ = !open_reported_;
+  open_reported_ = true;
+  auto after = tls->options().handshake_timeout;
+  if (after.count() > 0)
+    handshake_timer_ = engine_.defer(after, [this] { on_handshake_timeout(); });
+}
+
+void fake_stream::on_handshake_timeout() {
+  if (!tls_handshaking() || state_ == state::closed)
+    return;
+  if (sink_)
+    sink_->deliver(tls_error_msg{net_error{
+        ETIMEDOUT, "TLS: the handshake timed out after " +
+                       std::to_string(tls->options().handshake_timeout.count()) + " ms"}});
+  close_now();
+}
+
+void fake_stream::complete_tls() {
+  if (!tls)
+    throw state_error("pants::testing: complete_tls on a channel that did not start TLS");
+  if (tls_done_ || state_ == state::closed)
+    throw state_error("pants::testing: complete_tls: no handshake is going on");
+  if (!open_reported_)
+    throw state_error("pants::testing: complete_tls before the connection is open");
+  tls_done_ = true;
+  handshake_timer_.cancel();
+  if (sink_) {
+    sink_->deliver(tls_handshake_msg{});
+    if (std::exchange(connect_held_, false))
+      sink_->deliver(connected_msg{});
+  }
+  queued_.append(tls_backlog_);
+  tls_backlog_.clear();
+  if (window_open)
+    flush_queue();
+  release_held();
+}
+
+void fake_stream::fail_tls(const std::string& reason) {
+  if (!tls)
+    throw state_error("pants::testing: fail_tls on a channel that did not start TLS");
+  if (state_ == state::closed)
+    return;
+  if (sink_)
+    sink_->deliver(tls_error_msg{net_error{EPROTO, "TLS: " + reason}});
+  close_now();
 }
 
 void fake_stream::shutdown_write() {
   if (state_ != state::open || close_requested_ || std::exchange(write_shut_, true))
     return;
-  if (queued_.empty())
+  if (bytes_queued() == 0)
     write_shut_done = true;
 }
 
@@ -170,7 +265,9 @@ void fake_stream::close_now() {
     return;
   state_ = state::closed;
   queued_.clear();
+  tls_backlog_.clear();
   held_.clear();
+  handshake_timer_.cancel();
   if (auto sink = std::move(sink_))
     sink->deliver(closed_msg{});
 }
@@ -194,6 +291,9 @@ std::size_t fake_stream::held_bytes() const noexcept {
 void fake_stream::send(std::string bytes) {
   if (state_ == state::idle || state_ == state::connecting)
     throw state_error("pants::testing: the peer sends before the connection is open");
+  if (tls_handshaking() && state_ != state::closed)
+    throw state_error("pants::testing: the peer sends data before the TLS handshake completed "
+                      "(complete_tls first)");
   if (bytes.empty() || state_ == state::closed || eof_pending_)
     return;
   held_.push_back(std::move(bytes));
@@ -203,6 +303,13 @@ void fake_stream::send(std::string bytes) {
 void fake_stream::peer_close() {
   if (state_ == state::idle || state_ == state::connecting)
     throw state_error("pants::testing: the peer closes before the connection is open");
+  if (tls_handshaking() && open_reported_ && state_ != state::closed) {
+    if (sink_)
+      sink_->deliver(tls_error_msg{
+          net_error{ECONNRESET, "TLS: the peer closed the connection during the handshake"}});
+    close_now();
+    return;
+  }
   eof_pending_ = true;
   release_held();
 }
@@ -210,6 +317,8 @@ void fake_stream::peer_close() {
 // What the real socket's reads would deliver now: held data while reading
 // is not paused by flow control, then end of stream.
 void fake_stream::release_held() {
+  if (tls_handshaking())
+    return; // nothing is application data before the handshake completes
   while (!held_.empty() && !paused() && state_ != state::closed && sink_) {
     auto bytes = std::move(held_.front());
     held_.pop_front();

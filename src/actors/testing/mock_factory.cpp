@@ -9,7 +9,7 @@ namespace pants::testing::detail {
 
 std::shared_ptr<stream_io> mock_factory::make_stream(engine&, std::shared_ptr<event_sink> sink,
                                                      const void* owner) {
-  auto s = std::make_shared<fake_stream>(std::move(sink), owner);
+  auto s = std::make_shared<fake_stream>(std::move(sink), owner, engine_);
   s->local_ = endpoint::numeric("127.0.0.1", next_port_++);
   s->fail_connect_with = std::exchange(fail_next_connect, 0);
   streams_[owner] = s;
@@ -57,7 +57,7 @@ std::shared_ptr<listener_io> mock_factory::listen(engine&, const endpoint& where
 std::shared_ptr<fake_stream> mock_factory::accept(fake_listener& l, const endpoint& from) {
   if (l.is_closed())
     throw state_error("pants::testing: accept on a listener that is closed");
-  auto s = std::make_shared<fake_stream>(nullptr, nullptr);
+  auto s = std::make_shared<fake_stream>(nullptr, nullptr, engine_);
   s->local_ = l.local();
   s->connect({l.local()});
   s->complete_connect(0); // open, as an accepted socket is; no sink yet: nothing reported

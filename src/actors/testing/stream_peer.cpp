@@ -23,6 +23,8 @@ void stream_peer::reset() { read_error(ECONNRESET); }
 void stream_peer::read_error(int code) { s_->fail(true, code); }
 void stream_peer::fail_next_write(int code) { s_->fail_next_write = code; }
 void stream_peer::set_window(bool open) { s_->set_window_open(open); }
+void stream_peer::complete_tls() { s_->complete_tls(); }
+void stream_peer::fail_tls(const std::string& reason) { s_->fail_tls(reason); }
 
 const std::string& stream_peer::written() const { return s_->written; }
 
@@ -43,5 +45,12 @@ bool stream_peer::connecting() const {
 
 const std::vector<endpoint>& stream_peer::targets() const { return s_->targets; }
 std::size_t stream_peer::held() const { return s_->held_bytes(); }
+bool stream_peer::tls_started() const { return s_->tls != nullptr; }
+bool stream_peer::tls_handshaking() const {
+  return s_->tls_handshaking() && s_->current() != detail::fake_stream::state::closed;
+}
+std::shared_ptr<const tls_context> stream_peer::tls() const { return s_->tls; }
+const std::string& stream_peer::tls_host() const { return s_->tls_host; }
+std::size_t stream_peer::clear_bytes() const { return s_->clear_bytes; }
 
 } // namespace pants::testing

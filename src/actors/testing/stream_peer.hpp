@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pants/channels/address.hpp"
+#include "pants/channels/tls_context.hpp"
 
 #include <cstddef>
 #include <memory>
@@ -48,6 +49,21 @@ public:
   /// flushes the queue, reports one drain, finishes an `end`.
   void set_window(bool open);
 
+  // -- TLS (simulated: no bytes are encrypted; the peer reads and sends
+  // -- plaintext, and the handshake is the test's to finish) ---------------------
+
+  /// The handshake the channel started (`start_tls`, `server.tls`)
+  /// completes: `on_tls_handshake`, then `on_connect` if it waited (a
+  /// client that started TLS before connecting, a server's connection),
+  /// then what the channel wrote meanwhile goes out. Throws state_error
+  /// unless a handshake is going on on an open connection.
+  void complete_tls();
+  /// The handshake (or a later record) fails with `reason`, as OpenSSL
+  /// would say it ("certificate verify failed: certificate has expired"):
+  /// `on_tls_error` ("TLS: " + reason, EPROTO), then `on_close`. Throws
+  /// state_error unless the channel started TLS.
+  void fail_tls(const std::string& reason);
+
   // -- read back --------------------------------------------------------------
 
   /// Every byte the channel wrote and the peer received, in order
@@ -69,6 +85,20 @@ public:
   const std::vector<endpoint>& targets() const;
   /// Bytes sent by the peer and held back by read flow control.
   std::size_t held() const;
+  /// True once the channel started TLS (whether or not it completed).
+  bool tls_started() const;
+  /// True while its handshake waits for `complete_tls`/`fail_tls`.
+  bool tls_handshaking() const;
+  /// The configuration the channel started TLS with (its `role()` and
+  /// `options()`); null before.
+  std::shared_ptr<const tls_context> tls() const;
+  /// The name a client checks the server's certificate against and sends
+  /// as SNI (the options' `host_name`, else the host connected to); "" for
+  /// a server.
+  const std::string& tls_host() const;
+  /// How many bytes the channel wrote in the clear before TLS began
+  /// (STARTTLS ordering: its answer to the command is the last of them).
+  std::size_t clear_bytes() const;
 
   /// The fake socket behind this handle (for the mock's own lookups).
   const std::shared_ptr<detail::fake_stream>& fake() const noexcept { return s_; }
