@@ -164,6 +164,36 @@ PANTS_FAMILY_TEST_CASE(our_tls_client_and_server_echo_four_mib_intact) {
              boost::test_tools::per_element());
 }
 
+PANTS_FAMILY_TEST_CASE(delimiters_and_their_change_mid_stream_work_on_the_decrypted_bytes) {
+  // Length-prefixed frames, then (changed inside on_read) a pattern.
+  auto framed = [](const std::string& d) {
+    return std::string{static_cast<char>(d.size() >> 8), static_cast<char>(d.size() & 0xff)} + d;
+  };
+  auto at = serve(fam, [](probe& p) {
+    p.connect_hook = [](probe& self) { self.read_delimiter(pants::length_prefix(2, 4096)); };
+    p.read_hook = [](probe& self, std::string_view frame) {
+      if (self.read_delimiter().type() == pants::read_delimiter::kind::regex) {
+        self.write("line:" + std::string(frame) + "\n");
+        return;
+      }
+      self.write_framed("got:" + std::string(frame));
+      if (frame == "lines")
+        self.read_delimiter(pants::regex(R"(\r?\n)"));
+    };
+  });
+  servers.back()->tls(server_side());
+  auto c = std::make_shared<tls_client>(eng);
+  c->send_on_connect = framed("hello") + framed("") + framed("lines") + "a\r\nb\n";
+  c->start_tls(client_side());
+  c->connect(at);
+  const auto want = framed("got:hello") + framed("got:") + framed("got:lines") + "line:a\nline:b\n";
+  BOOST_REQUIRE(c->events.wait(
+      [&](const std::vector<std::string>&) { return c->got.size() >= want.size(); }));
+  BOOST_TEST((c->got == want));
+  c->close();
+  BOOST_REQUIRE(c->events.wait_count("close"));
+}
+
 PANTS_FAMILY_TEST_CASE(a_plaintext_client_gets_a_tls_error_and_a_close) {
   auto at = serve(fam, echo);
   servers.back()->tls(server_side());
