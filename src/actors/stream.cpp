@@ -322,6 +322,7 @@ bool stream::closed() const noexcept { return socket_ && socket_->is_closed(); }
 
 std::string stream::local_address() const { return socket_ ? socket_->local_address() : ""; }
 std::string stream::remote_address() const { return socket_ ? socket_->remote_address() : ""; }
+tls_negotiated stream::tls_info() const { return socket_ ? socket_->tls_info() : tls_negotiated{}; }
 void stream::drain_seen() noexcept { socket_->drain_seen(); }
 
 void stream::read_delimiter(pants::read_delimiter d) {

@@ -186,6 +186,10 @@ public:
   bool closed() const noexcept;
   std::string local_address() const;
   std::string remote_address() const;
+  /// What the TLS handshake agreed on: version, cipher suite, ALPN
+  /// protocol. All empty before it completed (read it from
+  /// `on_tls_handshake` or `on_connect` on), or without TLS.
+  tls_negotiated tls_info() const;
   // engine() and actor(): see detail::channel_base.
 
   // -- timers: callback/loop/defer/cycle (see detail::channel_base) --------------

@@ -61,6 +61,8 @@ public:
   /// is already on or the socket is closing.
   virtual void start_tls(std::shared_ptr<const tls_context> context, std::string host,
                          std::string_view clear_first) = 0;
+  /// What the handshake agreed on; empty before it completed, or without TLS.
+  virtual tls_negotiated tls_info() const = 0;
 };
 
 } // namespace pants

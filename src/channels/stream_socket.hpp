@@ -138,6 +138,9 @@ public:
   /// any thread.
   void start_tls(std::shared_ptr<const tls_context> context, std::string host,
                  std::string_view clear_first) override;
+  /// What the handshake agreed on (empty before it completed, or without
+  /// TLS, or after a failure). Safe from any thread.
+  tls_negotiated tls_info() const override;
 
   /// Engine-thread entry point. Must be called in the engine thread.
   void handle_io(std::uint32_t events) override;

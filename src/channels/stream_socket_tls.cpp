@@ -138,6 +138,16 @@ void stream_socket::start_tls(std::shared_ptr<const tls_context> context, std::s
   request_interest_update();
 }
 
+tls_negotiated stream_socket::tls_info() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  if (!tls_)
+    return {};
+  auto st = tls_->session.current();
+  if (st != tls_session::state::open && st != tls_session::state::closed)
+    return {};
+  return {tls_->session.version(), tls_->session.cipher(), tls_->session.alpn()};
+}
+
 bool stream_socket::open_or_closed_tls() {
   std::lock_guard<std::mutex> guard(mtx_);
   auto st = tls_->session.current();

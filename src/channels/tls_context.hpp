@@ -70,6 +70,16 @@ struct tls_options {
   std::chrono::milliseconds handshake_timeout{60000};
 };
 
+/// What a completed TLS handshake agreed on: the version ("TLSv1.3"), the
+/// cipher suite ("TLS_AES_256_GCM_SHA384") and the ALPN protocol ("" when
+/// none was agreed). All empty before the handshake completes, or without
+/// TLS.
+struct tls_negotiated {
+  std::string version;
+  std::string cipher;
+  std::string alpn;
+};
+
 /// An OpenSSL SSL_CTX made from `tls_options` for one role: certificates
 /// and keys loaded, verification and ALPN set. Immutable once made; safe
 /// to share between threads and channels (sessions hold it by

@@ -167,10 +167,13 @@ BOOST_AUTO_TEST_CASE(a_client_that_starts_tls_before_connecting_gets_on_connect_
   BOOST_TEST((peer.tls()->role() == tls_role::client));
   BOOST_TEST(peer.tls_host() == "192.0.2.9"); // the host connected to, checked as an address
   BOOST_TEST(peer.tls()->options().ca_file == o.ca_file);
-  peer.complete_tls();
+  BOOST_TEST(c->tls_info().version == "");
+  peer.complete_tls({"TLSv1.2", "ECDHE-ECDSA-AES256-GCM-SHA384", "h2"});
   run();
   BOOST_TEST((c->log == strings{"tls", "connect"}), boost::test_tools::per_element());
   BOOST_TEST(peer.written() == "hi");
+  BOOST_TEST(c->tls_info().version == "TLSv1.2");
+  BOOST_TEST(c->tls_info().alpn == "h2");
   c->close();
   run();
 }

@@ -194,6 +194,33 @@ PANTS_FAMILY_TEST_CASE(delimiters_and_their_change_mid_stream_work_on_the_decryp
   BOOST_REQUIRE(c->events.wait_count("close"));
 }
 
+PANTS_FAMILY_TEST_CASE(both_channels_know_the_version_cipher_and_alpn_protocol_agreed) {
+  auto at = serve(fam, [](probe& p) {
+    p.connect_hook = [](probe& self) {
+      auto agreed = self.tls_info();
+      self.events.add("agreed:" + agreed.version + " " + agreed.alpn);
+    };
+  });
+  auto so = server_side();
+  so.alpn = {"http/1.1"};
+  servers.back()->tls(so);
+  auto co = client_side();
+  co.alpn = {"h2", "http/1.1"};
+  auto c = std::make_shared<tls_client>(eng);
+  c->start_tls(co);
+  BOOST_TEST(c->tls_info().version == ""); // not before the handshake
+  c->connect(at);
+  BOOST_REQUIRE(c->events.wait_count("connect"));
+  auto agreed = c->tls_info();
+  BOOST_TEST(agreed.version == "TLSv1.3");
+  BOOST_TEST(agreed.cipher.rfind("TLS_", 0) == 0u, agreed.cipher);
+  BOOST_TEST(agreed.alpn == "http/1.1");
+  auto p = next_channel();
+  BOOST_REQUIRE(p->events.wait_count("agreed:TLSv1.3 http/1.1"));
+  c->close();
+  BOOST_REQUIRE(c->events.wait_count("close"));
+}
+
 PANTS_FAMILY_TEST_CASE(a_plaintext_client_gets_a_tls_error_and_a_close) {
   auto at = serve(fam, echo);
   servers.back()->tls(server_side());

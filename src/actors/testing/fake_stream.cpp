@@ -215,7 +215,7 @@ void fake_stream::on_handshake_timeout() {
   close_now();
 }
 
-void fake_stream::complete_tls() {
+void fake_stream::complete_tls(tls_negotiated agreed) {
   if (!tls)
     throw state_error("pants::testing: complete_tls on a channel that did not start TLS");
   if (tls_done_ || state_ == state::closed)
@@ -223,6 +223,7 @@ void fake_stream::complete_tls() {
   if (!open_reported_)
     throw state_error("pants::testing: complete_tls before the connection is open");
   tls_done_ = true;
+  agreed_ = std::move(agreed);
   handshake_timer_.cancel();
   if (sink_) {
     sink_->deliver(tls_handshake_msg{});

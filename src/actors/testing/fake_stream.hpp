@@ -64,6 +64,8 @@ public:
   /// and writes meanwhile wait in a backlog the write marks count.
   void start_tls(std::shared_ptr<const tls_context> context, std::string host,
                  std::string_view clear_first) override;
+  /// What `complete_tls` was given; empty before.
+  tls_negotiated tls_info() const override { return tls_done_ ? agreed_ : tls_negotiated{}; }
 
   // -- the test's side (see stream_peer) --------------------------------------------
   void adopted(std::shared_ptr<event_sink> sink, const void* owner);
@@ -73,7 +75,7 @@ public:
   void fail(bool reading, int code);
   void set_window_open(bool open);
   void close_now();
-  void complete_tls();
+  void complete_tls(tls_negotiated agreed);
   void fail_tls(const std::string& reason);
 
   const void* owner = nullptr;
@@ -124,6 +126,7 @@ private:
   bool open_reported_ = false;   // connected_msg delivered, or held for the handshake
   std::size_t written_total_ = 0;
   bool tls_done_ = false;     // the handshake completed
+  tls_negotiated agreed_;     // what it agreed on
   bool connect_held_ = false; // connected_msg waits for the handshake
   std::string tls_backlog_;   // written during the handshake
   timer handshake_timer_;

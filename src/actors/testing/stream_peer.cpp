@@ -23,7 +23,7 @@ void stream_peer::reset() { read_error(ECONNRESET); }
 void stream_peer::read_error(int code) { s_->fail(true, code); }
 void stream_peer::fail_next_write(int code) { s_->fail_next_write = code; }
 void stream_peer::set_window(bool open) { s_->set_window_open(open); }
-void stream_peer::complete_tls() { s_->complete_tls(); }
+void stream_peer::complete_tls(tls_negotiated agreed) { s_->complete_tls(std::move(agreed)); }
 void stream_peer::fail_tls(const std::string& reason) { s_->fail_tls(reason); }
 
 const std::string& stream_peer::written() const { return s_->written; }

@@ -55,9 +55,10 @@ public:
   /// The handshake the channel started (`start_tls`, `server.tls`)
   /// completes: `on_tls_handshake`, then `on_connect` if it waited (a
   /// client that started TLS before connecting, a server's connection),
-  /// then what the channel wrote meanwhile goes out. Throws state_error
-  /// unless a handshake is going on on an open connection.
-  void complete_tls();
+  /// then what the channel wrote meanwhile goes out; the channel's
+  /// `tls_info()` is `agreed` from then on. Throws state_error unless a
+  /// handshake is going on on an open connection.
+  void complete_tls(tls_negotiated agreed = {"TLSv1.3", "TLS_AES_256_GCM_SHA384", ""});
   /// The handshake (or a later record) fails with `reason`, as OpenSSL
   /// would say it ("certificate verify failed: certificate has expired"):
   /// `on_tls_error` ("TLS: " + reason, EPROTO), then `on_close`. Throws
